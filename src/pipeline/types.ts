@@ -97,3 +97,14 @@ export interface SupervisorSnapshot {
   /** Newest last; bounded. */
   stateHistory: { state: SupervisorState; at: number }[];
 }
+
+/** What the API (and CLI) may ask of the supervisor. */
+export interface SupervisorControl {
+  snapshot(): SupervisorSnapshot;
+  /** Start streaming again after stop() or from the failed state (resets the restart budget). */
+  startStreaming(): Promise<void>;
+  /** Stop the pipeline and stay stopped until startStreaming()/restart(). */
+  stopStreaming(): Promise<void>;
+  /** Restart the pipeline now (counted with reason "manual"). */
+  restart(): Promise<void>;
+}
