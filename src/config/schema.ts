@@ -88,6 +88,8 @@ export interface Config {
   /** Root of sysfs (for the AMD GPU collector); tests point it at a fixture tree. */
   sysfs_root: string;
   api: ApiConfig;
+  /** Optional external relay (e.g. a MediaMTX instance) the stream is also pushed to; reported as mediamtx_running. */
+  relay_url: string | null;
 }
 
 export const DEFAULT_CONFIG: Config = {
@@ -129,6 +131,7 @@ export const DEFAULT_CONFIG: Config = {
   kiosk_name: null,
   sysfs_root: '/sys',
   api: { token: null, token_file: null, public_read: true },
+  relay_url: null,
 };
 
 /** Seconds without a new segment after which a running pipeline is declared stalled. */
