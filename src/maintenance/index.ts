@@ -1,0 +1,16 @@
+export {
+  DAILY_JOB,
+  type DailySummary,
+  DISK_CHECK_JOB,
+  describeDailySummary,
+  type StandardJobsOptions,
+  standardMaintenanceJobs,
+} from './jobs.ts';
+export {
+  createMaintenance,
+  type Maintenance,
+  MaintenanceConfigError,
+  type MaintenanceJob,
+  MaintenanceJobError,
+  type MaintenanceOptions,
+} from './scheduler.ts';
