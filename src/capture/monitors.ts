@@ -1,0 +1,100 @@
+/**
+ * Which monitor to capture: parse `xrandr --listmonitors` (pure), pick the configured one (pure),
+ * and ask xrandr (I/O).
+ */
+import { execa } from 'execa';
+import type { Config } from '../config/schema.ts';
+import type { Monitor } from './types.ts';
+
+export class MonitorDetectionError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'MonitorDetectionError';
+  }
+}
+
+// " 1: +*DUMMY1 1280/338x720/190+1920+0  DUMMY1"; flags "+" (automatic) and "*" (primary) are optional,
+// physical sizes may be 0, offsets may be negative, a --setmonitor monitor may list several outputs or none.
+const MONITOR_LINE = /^\s*(\d+):\s+(\+)?(\*)?(\S+)\s+(\d+)\/\d+x(\d+)\/\d+([+-]\d+)([+-]\d+)(?:\s+(.*))?$/;
+
+export function parseListMonitors(text: string): Monitor[] {
+  const monitors: Monitor[] = [];
+  for (const line of text.split('\n')) {
+    const m = MONITOR_LINE.exec(line);
+    if (!m) continue;
+    const outputs = (m[9] ?? '').trim().split(/\s+/).filter(Boolean);
+    monitors.push({
+      index: Number(m[1]),
+      name: m[4]!,
+      outputs,
+      primary: m[3] === '*',
+      width: Number(m[5]),
+      height: Number(m[6]),
+      x: Number(m[7]),
+      y: Number(m[8]),
+    });
+  }
+  return monitors;
+}
+
+export interface MonitorSelection {
+  monitor: Monitor;
+  fallbackToPrimary: boolean;
+}
+
+export function describeMonitors(monitors: Monitor[]): string {
+  if (monitors.length === 0) return 'no monitors';
+  return monitors.map((m) => `${m.index}:${m.name}${m.primary ? '(primary)' : ''}`).join(', ');
+}
+
+/**
+ * The monitor to capture. `auto` = the first non-primary monitor (the kiosk's second screen).
+ * Returns null when the wanted monitor is not there and falling back to the primary one is not allowed
+ * or not possible: the caller then streams a "no signal" slate and keeps looking.
+ */
+export function selectMonitor(
+  monitors: Monitor[],
+  wanted: Config['monitor'],
+  allowFallback: boolean,
+): MonitorSelection | null {
+  let found: Monitor | undefined;
+  if (wanted === 'auto') {
+    found =
+      monitors.find((m) => !m.primary && monitors.length > 1) ??
+      (monitors.length > 1 ? monitors[1] : undefined);
+  } else if (typeof wanted === 'number') {
+    found = monitors.find((m) => m.index === wanted);
+  } else {
+    found = monitors.find((m) => m.name === wanted || m.outputs.includes(wanted));
+  }
+  if (found) return { monitor: found, fallbackToPrimary: false };
+  if (!allowFallback || monitors.length === 0) return null;
+  const primary = monitors.find((m) => m.primary) ?? monitors[0]!;
+  return { monitor: primary, fallbackToPrimary: true };
+}
+
+/** Run `xrandr --listmonitors` on `display`. */
+export async function listMonitors(display: string): Promise<Monitor[]> {
+  let stdout: string;
+  try {
+    ({ stdout } = await execa('xrandr', ['--display', display, '--listmonitors'], { timeout: 10_000 }));
+  } catch (error) {
+    const e = error as { code?: string; stderr?: string; shortMessage?: string };
+    if (e.code === 'ENOENT') {
+      throw new MonitorDetectionError('xrandr is not installed (Debian package x11-xserver-utils)', {
+        cause: error,
+      });
+    }
+    const detail = e.stderr?.trim() || e.shortMessage || String(error);
+    throw new MonitorDetectionError(`cannot list monitors on X display ${display}: ${detail}`, {
+      cause: error,
+    });
+  }
+  return parseListMonitors(stdout);
+}
+
+/** `WxH+X+Y`, as X11 geometry strings read. */
+export function geometryOf(monitor: Monitor): string {
+  const sign = (n: number) => (n < 0 ? `${n}` : `+${n}`);
+  return `${monitor.width}x${monitor.height}${sign(monitor.x)}${sign(monitor.y)}`;
+}

@@ -1,0 +1,155 @@
+/**
+ * gst-launch-1.0 argv for a capture plan (pure). Each element and property is its own argv
+ * entry: no shell is involved, so paths need no quoting.
+ *
+ *   ximagesrc (the monitor's rectangle) → rate caps → leaky queue → convert+scale to the output
+ *   size → watchdog (errors the pipeline when buffers stop) → H.264 encoder → h264parse → hlssink2
+ */
+import type { CapturePlan, EncoderElement } from './types.ts';
+
+export interface HlsSinkTarget {
+  /** Private work directory of this pipeline run (see HlsPublisher.beginRun). */
+  workDir: string;
+}
+
+/** hlssink2 file names inside the work dir; index n is the n-th fragment of the run, from 0. */
+export const WORK_SEGMENT_PATTERN = 'segment%05d.ts';
+
+export function workSegmentName(index: number): string {
+  return `segment${String(index).padStart(5, '0')}.ts`;
+}
+
+/** Stall detection inside the pipeline: the watchdog element errors out after this many ms without a buffer. */
+export function watchdogTimeoutMs(segmentDurationSeconds: number): number {
+  return Math.max(4000, 2 * segmentDurationSeconds * 1000);
+}
+
+export function keyframeIntervalFrames(plan: Pick<CapturePlan, 'fps' | 'keyframeIntervalSeconds'>): number {
+  return Math.max(1, Math.round(plan.fps * plan.keyframeIntervalSeconds));
+}
+
+function encoderArgs(element: EncoderElement, plan: CapturePlan): string[] {
+  const gop = keyframeIntervalFrames(plan);
+  switch (element) {
+    case 'vah264enc':
+      return [
+        'vah264enc',
+        `bitrate=${plan.bitrateKbps}`,
+        `key-int-max=${gop}`,
+        'rate-control=cbr',
+        'b-frames=0',
+      ];
+    case 'vaapih264enc':
+      return ['vaapih264enc', `bitrate=${plan.bitrateKbps}`, `keyframe-period=${gop}`, 'rate-control=cbr'];
+    case 'x264enc':
+      return [
+        'x264enc',
+        'tune=zerolatency',
+        'speed-preset=ultrafast',
+        'threads=2',
+        `bitrate=${plan.bitrateKbps}`,
+        `key-int-max=${gop}`,
+        // 1 s of VBV keeps the rate steady without starving static scenes.
+        'vbv-buf-capacity=1000',
+      ];
+    case 'openh264enc':
+      return ['openh264enc', `bitrate=${plan.bitrateKbps * 1000}`, `gop-size=${gop}`, 'rate-control=bitrate'];
+  }
+}
+
+/** Raw video ready for the encoder: the output size, square pixels (letterboxed if needed), the right memory/format. */
+function convertArgs(element: EncoderElement, plan: CapturePlan): string[] {
+  const size = `width=${plan.width},height=${plan.height},pixel-aspect-ratio=1/1`;
+  switch (element) {
+    case 'vah264enc':
+      // Scale and convert on the GPU.
+      return ['vapostproc', '!', `video/x-raw(memory:VAMemory),format=NV12,${size}`];
+    case 'vaapih264enc':
+      return ['vaapipostproc', '!', `video/x-raw(memory:VASurface),format=NV12,${size}`];
+    default:
+      // Without an explicit I420, x264 picks High 4:4:4 Predictive, which browsers do not play.
+      return ['videoconvertscale', '!', `video/x-raw,format=I420,${size}`];
+  }
+}
+
+function tail(plan: CapturePlan, target: HlsSinkTarget): string[] {
+  return [
+    '!',
+    'watchdog',
+    `timeout=${watchdogTimeoutMs(plan.segmentDurationSeconds)}`,
+    '!',
+    ...encoderArgs(plan.encoder.element, plan),
+    '!',
+    'h264parse',
+    'config-interval=-1',
+    '!',
+    'hlssink2',
+    `location=${target.workDir}/${WORK_SEGMENT_PATTERN}`,
+    `playlist-location=${target.workDir}/hlssink2.m3u8`,
+    `target-duration=${plan.segmentDurationSeconds}`,
+    // The publisher moves each closed segment out at once; hlssink2's own deletion must never race it.
+    'max-files=0',
+    'playlist-length=3',
+  ];
+}
+
+/** Capture the plan's monitor. */
+export function buildCaptureArgs(plan: CapturePlan, target: HlsSinkTarget): string[] {
+  const { monitor } = plan;
+  return [
+    '-e',
+    '-m',
+    'ximagesrc',
+    `display-name=${plan.display}`,
+    `startx=${monitor.x}`,
+    `starty=${monitor.y}`,
+    `endx=${monitor.x + monitor.width - 1}`,
+    `endy=${monitor.y + monitor.height - 1}`,
+    // Damage tracking leaves stale regions with GPU-rendered apps (Unity).
+    'use-damage=false',
+    'show-pointer=false',
+    '!',
+    `video/x-raw,framerate=${plan.fps}/1`,
+    '!',
+    'queue',
+    'leaky=downstream',
+    'max-size-buffers=2',
+    'max-size-bytes=0',
+    'max-size-time=0',
+    '!',
+    ...convertArgs(plan.encoder.element, plan),
+    ...tail(plan, target),
+  ];
+}
+
+/**
+ * A "no signal" slate with the same output format, streamed while the monitor or the X server is
+ * gone so players keep a live playlist.
+ */
+export function buildSlateArgs(plan: CapturePlan, target: HlsSinkTarget, message: string): string[] {
+  return [
+    '-e',
+    '-m',
+    'videotestsrc',
+    'is-live=true',
+    'pattern=smpte',
+    '!',
+    `video/x-raw,framerate=${plan.fps}/1,width=${plan.width},height=${plan.height}`,
+    '!',
+    'textoverlay',
+    `text=${message}`,
+    'valignment=center',
+    'halignment=center',
+    'font-desc=Sans Bold 36',
+    'shaded-background=true',
+    '!',
+    'clockoverlay',
+    'valignment=bottom',
+    'halignment=right',
+    'time-format=%Y-%m-%d %H:%M:%S',
+    'font-desc=Sans 18',
+    '!',
+    ...convertArgs(plan.encoder.element, plan),
+    ...tail(plan, target),
+  ];
+}

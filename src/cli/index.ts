@@ -1,0 +1,88 @@
+#!/usr/bin/env node
+/**
+ * The `desktop-streamer` command: run (default), check-config, status, alertmanager-config, version.
+ */
+import { parseArgs } from 'node:util';
+import { runAlertmanagerConfigCommand } from '../alerting/watchdog-config.ts';
+import { ConfigError, loadConfig } from '../config/load.ts';
+import { EXIT, runSupervisor } from '../main.ts';
+import { VERSION } from '../version.ts';
+import { runStatus } from './status.ts';
+
+const USAGE = `Usage: desktop-streamer [command] [options]
+
+Commands:
+  run [--config PATH]          capture the second monitor and serve live HLS on :8888 (default)
+  check-config [PATH]          validate a config file without starting (exit 78 when invalid)
+  status [--url URL] [--json]  summary of a running supervisor (exit 1 unhealthy, 2 unreachable)
+  alertmanager-config [--watchdog-config PATH] [--out DIR]
+                               turn the older watchdog-config.json into an alertmanager.yml
+  version                      print the version
+
+The config file is --config PATH, else $DESKTOP_STREAMER_CONFIG, else /etc/desktop-streamer/config.json.
+`;
+
+async function checkConfig(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    options: { config: { type: 'string' } },
+    allowPositionals: true,
+  });
+  try {
+    const { path, warnings } = await loadConfig(positionals[0] ?? values.config);
+    for (const warning of warnings) console.warn(`warning: ${warning}`);
+    console.log(`${path ?? 'built-in defaults'}: OK`);
+    return EXIT.ok;
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      return EXIT.config;
+    }
+    throw error;
+  }
+}
+
+async function run(args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: { config: { type: 'string', short: 'c' } } });
+  return runSupervisor({ configPath: values.config });
+}
+
+export async function main(argv: string[]): Promise<number> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    console.log(USAGE);
+    return EXIT.ok;
+  }
+  const [first, ...rest] = argv;
+  const command = first === undefined || first.startsWith('-') ? 'run' : first;
+  const args = command === first ? rest : argv;
+  try {
+    switch (command) {
+      case 'run':
+        return await run(args);
+      case 'check-config':
+        return await checkConfig(args);
+      case 'status':
+        return await runStatus(args);
+      case 'alertmanager-config':
+        return await runAlertmanagerConfigCommand(args);
+      case 'version':
+      case '--version':
+        console.log(VERSION);
+        return EXIT.ok;
+      case 'help':
+        console.log(USAGE);
+        return EXIT.ok;
+      default:
+        console.error(`unknown command "${command}"\n\n${USAGE}`);
+        return 64;
+    }
+  } catch (error) {
+    // Bad arguments (parseArgs) and the like: a clear message, never a stack trace.
+    console.error(`desktop-streamer ${command}: ${(error as Error).message}`);
+    return 64;
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2));
+// Whatever a library left open must not keep a stopped supervisor alive.
+setTimeout(() => process.exit(), 3000).unref();

@@ -1,0 +1,210 @@
+/**
+ * Validation of a parsed config object against the schema: every bad value is reported with
+ * its key, the value and what is allowed; unknown keys become warnings. Pure.
+ */
+import { type Config, DEFAULT_CONFIG, ENCODER_CHOICES } from './schema.ts';
+
+export interface ConfigIssue {
+  /** Dotted key, e.g. "live_streaming.max_segments". */
+  key: string;
+  value: unknown;
+  /** What is allowed, as a phrase: "an integer from 1 to 60". */
+  allowed: string;
+}
+
+export interface ValidationResult {
+  config: Config;
+  errors: ConfigIssue[];
+  /** Unknown keys and questionable (but usable) combinations. */
+  warnings: string[];
+}
+
+type Check = (value: unknown) => string | null;
+
+const integer =
+  (min: number, max: number): Check =>
+  (v) =>
+    Number.isInteger(v) && (v as number) >= min && (v as number) <= max
+      ? null
+      : `an integer from ${min} to ${max}`;
+
+const evenInteger =
+  (min: number, max: number): Check =>
+  (v) =>
+    Number.isInteger(v) && (v as number) >= min && (v as number) <= max && (v as number) % 2 === 0
+      ? null
+      : `an even integer from ${min} to ${max}`;
+
+const number =
+  (min: number, max: number): Check =>
+  (v) =>
+    typeof v === 'number' && Number.isFinite(v) && v >= min && v <= max
+      ? null
+      : `a number from ${min} to ${max}`;
+
+const boolean: Check = (v) => (typeof v === 'boolean' ? null : 'true or false');
+
+const oneOf =
+  (choices: readonly string[]): Check =>
+  (v) =>
+    typeof v === 'string' && choices.includes(v) ? null : `one of ${choices.map((c) => `"${c}"`).join(', ')}`;
+
+const absolutePath: Check = (v) =>
+  typeof v === 'string' && v.startsWith('/') && !v.includes('\0') ? null : 'an absolute path';
+
+const nullable =
+  (check: Check): Check =>
+  (v) => {
+    if (v === null) return null;
+    const problem = check(v);
+    return problem === null ? null : `null or ${problem}`;
+  };
+
+const nonEmptyString: Check = (v) => (typeof v === 'string' && v.trim() !== '' ? null : 'a non-empty string');
+
+const displayName: Check = (v) =>
+  typeof v === 'string' && /^[\w.-]*:\d+(\.\d+)?$/.test(v) ? null : 'an X display name such as ":0"';
+
+const url: Check = (v) => {
+  if (typeof v !== 'string') return 'a URL';
+  try {
+    new URL(v);
+    return null;
+  } catch {
+    return 'a URL';
+  }
+};
+
+const ipAddress: Check = (v) =>
+  typeof v === 'string' &&
+  (/^(\d{1,3}\.){3}\d{1,3}$/.test(v) || /^[0-9a-fA-F:]+$/.test(v) || v === 'localhost')
+    ? null
+    : 'an IPv4 or IPv6 address such as "0.0.0.0" or "::"';
+
+const monitor: Check = (v) =>
+  v === 'auto' || (Number.isInteger(v) && (v as number) >= 0) || (typeof v === 'string' && v.trim() !== '')
+    ? null
+    : '"auto", a monitor index from 0, or an output name such as "HDMI-A-1"';
+
+/** The checks, by dotted key. Every key of Config appears here exactly once. */
+const CHECKS: Record<string, Check> = {
+  fps: integer(1, 60),
+  width: evenInteger(16, 7680),
+  height: evenInteger(16, 4320),
+  bitrate: integer(100, 100_000),
+  keyframe_interval: number(0.1, 60),
+  segment_duration: integer(1, 60),
+  output_dir: absolutePath,
+  max_restarts: integer(1, 10_000),
+  restart_delay: number(1, 86_400),
+  max_errors: integer(1, 100_000),
+  error_window: number(1, 86_400),
+  encoder: oneOf(ENCODER_CHOICES),
+  'live_streaming.enabled': boolean,
+  'live_streaming.max_segments': integer(2, 1000),
+  'live_streaming.emergency_segments': integer(1, 1000),
+  'live_streaming.cleanup_threshold_percent': number(1, 100),
+  'live_streaming.emergency_cleanup_threshold_percent': number(1, 100),
+  'unity_optimization.enabled': boolean,
+  'unity_optimization.gpu_memory_limit_mb': number(0, 1_048_576),
+  'unity_optimization.cpu_quota_percent': number(1, 6400),
+  'unity_optimization.memory_limit_mb': number(16, 1_048_576),
+  'unity_optimization.disk_cleanup_threshold_percent': number(1, 100),
+  'unity_optimization.emergency_cleanup_threshold_percent': number(1, 100),
+  monitor,
+  single_monitor_fallback: boolean,
+  display: nullable(displayName),
+  bind_address: ipAddress,
+  port: integer(0, 65_535),
+  stall_timeout: nullable(number(1, 3600)),
+  restart_window: number(1, 7 * 86_400),
+  exit_on_failure: boolean,
+  kiosk_name: nullable(nonEmptyString),
+  sysfs_root: absolutePath,
+  'api.token': nullable(nonEmptyString),
+  'api.token_file': nullable(absolutePath),
+  'api.public_read': boolean,
+  relay_url: nullable(url),
+};
+
+const NESTED = new Set(['live_streaming', 'unity_optimization', 'api']);
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Merge `input` over the defaults, check every value, and collect unknown keys as warnings. */
+export function validateConfig(input: unknown): ValidationResult {
+  const errors: ConfigIssue[] = [];
+  const warnings: string[] = [];
+  if (!isPlainObject(input)) {
+    errors.push({ key: '(top level)', value: input, allowed: 'a JSON object' });
+    return { config: structuredClone(DEFAULT_CONFIG), errors, warnings };
+  }
+
+  const merged = structuredClone(DEFAULT_CONFIG) as unknown as Record<string, unknown>;
+  for (const [key, value] of Object.entries(input)) {
+    if (!(key in merged)) {
+      warnings.push(`unknown key "${key}" is ignored`);
+      continue;
+    }
+    if (NESTED.has(key)) {
+      if (!isPlainObject(value)) {
+        errors.push({ key, value, allowed: 'an object' });
+        continue;
+      }
+      const section = merged[key] as Record<string, unknown>;
+      for (const [subKey, subValue] of Object.entries(value)) {
+        if (!(subKey in section)) warnings.push(`unknown key "${key}.${subKey}" is ignored`);
+        else section[subKey] = subValue;
+      }
+    } else {
+      merged[key] = value;
+    }
+  }
+
+  for (const [key, check] of Object.entries(CHECKS)) {
+    const value = key
+      .split('.')
+      .reduce<unknown>((obj, part) => (obj as Record<string, unknown>)[part], merged);
+    const allowed = check(value);
+    if (allowed !== null) errors.push({ key, value, allowed });
+  }
+
+  const config = merged as unknown as Config;
+  if (errors.length === 0) crossChecks(config, errors, warnings);
+  return { config, errors, warnings };
+}
+
+function crossChecks(config: Config, errors: ConfigIssue[], warnings: string[]): void {
+  const live = config.live_streaming;
+  if (live.emergency_segments > live.max_segments) {
+    errors.push({
+      key: 'live_streaming.emergency_segments',
+      value: live.emergency_segments,
+      allowed: `at most live_streaming.max_segments (${live.max_segments})`,
+    });
+  }
+  if (live.emergency_cleanup_threshold_percent < live.cleanup_threshold_percent) {
+    errors.push({
+      key: 'live_streaming.emergency_cleanup_threshold_percent',
+      value: live.emergency_cleanup_threshold_percent,
+      allowed: `at least live_streaming.cleanup_threshold_percent (${live.cleanup_threshold_percent})`,
+    });
+  }
+  if (config.keyframe_interval > config.segment_duration) {
+    warnings.push(
+      `keyframe_interval (${config.keyframe_interval} s) is longer than segment_duration (${config.segment_duration} s): segments can only be cut at keyframes, so they will be ${config.keyframe_interval} s long`,
+    );
+  }
+  if (!live.enabled) {
+    warnings.push(
+      'live_streaming.enabled is false: desktop-streamer always streams live; the key is accepted for compatibility',
+    );
+  }
+}
+
+/** One line per issue: `"fps" = 0: must be an integer from 1 to 60`. */
+export function formatIssue(issue: ConfigIssue): string {
+  return `"${issue.key}" = ${JSON.stringify(issue.value) ?? String(issue.value)}: must be ${issue.allowed}`;
+}

@@ -1,0 +1,201 @@
+/**
+ * Wiring only: load config, build the components, start them, stop them on signals.
+ */
+import { readFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { createApp } from './api/app.ts';
+import { createHlsRouter } from './api/routes/hls.ts';
+import { createMetricsRouter } from './api/routes/metrics.ts';
+import { probeEncoders } from './capture/encoders.ts';
+import { ConfigError, loadConfig } from './config/load.ts';
+import type { Config } from './config/schema.ts';
+import { createHlsPublisher } from './hls/publisher.ts';
+import { createLogger, type Logger, LogRing } from './logger.ts';
+import { createMaintenance } from './maintenance/index.ts';
+import { createMetrics } from './metrics/index.ts';
+import { killOrphanPipeline, writePipelinePidFile } from './pipeline/orphans.ts';
+import { Supervisor } from './pipeline/supervisor.ts';
+import { createNotifier, startWatchdogPings } from './systemd/notify.ts';
+import { VERSION } from './version.ts';
+
+/** sysexits.h */
+export const EXIT = { ok: 0, failed: 70, unavailable: 69, config: 78 } as const;
+
+export class StartupError extends Error {
+  readonly exitCode: number;
+  constructor(message: string, exitCode: number, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'StartupError';
+    this.exitCode = exitCode;
+  }
+}
+
+async function resolveApiToken(config: Config, env: NodeJS.ProcessEnv): Promise<string | null> {
+  if (env.DESKTOP_STREAMER_API_TOKEN) return env.DESKTOP_STREAMER_API_TOKEN.trim();
+  const credentials = env.CREDENTIALS_DIRECTORY;
+  const file = config.api.token_file ?? (credentials ? join(credentials, 'api-token') : null);
+  if (file) {
+    try {
+      return (await readFile(file, 'utf8')).trim() || null;
+    } catch (error) {
+      if (config.api.token_file) {
+        throw new StartupError(
+          `api.token_file: cannot read ${file} (${(error as NodeJS.ErrnoException).code})`,
+          EXIT.config,
+          {
+            cause: error,
+          },
+        );
+      }
+    }
+  }
+  return config.api.token;
+}
+
+async function gstreamerVersion(): Promise<string> {
+  const { stdout } = await execa('gst-launch-1.0', ['--version'], { reject: false });
+  return /GStreamer (\S+)/.exec(stdout)?.[1] ?? 'unknown';
+}
+
+function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', (error: NodeJS.ErrnoException) => {
+      const why = error.code === 'EADDRINUSE' ? 'the port is in use' : error.message;
+      reject(
+        new StartupError(`cannot listen on ${host}:${port}: ${why}`, EXIT.unavailable, { cause: error }),
+      );
+    });
+    server.listen(port, host, () => resolve());
+  });
+}
+
+export interface RunOptions {
+  configPath?: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+/** Runs the supervisor until SIGINT/SIGTERM (or the failed state with exit_on_failure). Returns the exit status. */
+export async function runSupervisor(options: RunOptions = {}): Promise<number> {
+  const env = options.env ?? process.env;
+  const logRing = new LogRing();
+  const logger = createLogger({ ring: logRing });
+  try {
+    return await run(options.configPath, env, logger, logRing);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      logger.fatal({ path: error.path, issues: error.issues }, error.message);
+      return EXIT.config;
+    }
+    if (error instanceof StartupError) {
+      logger.fatal(error.message);
+      return error.exitCode;
+    }
+    logger.fatal({ err: error }, 'unexpected error');
+    return EXIT.failed;
+  }
+}
+
+async function run(configPath: string | undefined, env: NodeJS.ProcessEnv, logger: Logger, logRing: LogRing) {
+  const { config, path, warnings } = await loadConfig(configPath, env);
+  for (const warning of warnings) logger.warn({ path }, `config: ${warning}`);
+  const display = config.display ?? env.DISPLAY;
+  if (!display) {
+    throw new StartupError('no X display: set DISPLAY or "display" in the config (e.g. ":0")', EXIT.config);
+  }
+  const kioskName = config.kiosk_name ?? hostname();
+  const log = logger.child({ kiosk: kioskName });
+  const apiToken = await resolveApiToken(config, env);
+
+  const [encoders, gstVersion] = await Promise.all([probeEncoders(), gstreamerVersion()]);
+  await killOrphanPipeline(config.output_dir, log);
+
+  const publisher = createHlsPublisher({ config, logger: log });
+  await publisher.start();
+
+  const notifier = createNotifier({ logger: log, env });
+  let ready = false;
+  let resolveFailed: () => void = () => {};
+  const failed = new Promise<void>((resolve) => {
+    resolveFailed = resolve;
+  });
+  const supervisor = new Supervisor({
+    config,
+    logger: log,
+    publisher,
+    display,
+    encoders,
+    onStateChange: (state, snapshot) => {
+      void notifier.status(`${state}${snapshot.capture ? ` ${snapshot.capture.monitor.name}` : ''}`);
+      if (!ready && (state === 'streaming' || state === 'no_signal')) {
+        ready = true;
+        void notifier.ready(`streaming ${snapshot.capture?.monitor.name ?? ''}`.trim());
+      }
+      if (snapshot.pipeline.pid !== null) void writePipelinePidFile(config.output_dir, snapshot.pipeline.pid);
+      if (state === 'failed' && config.exit_on_failure) resolveFailed();
+    },
+  });
+
+  const metrics = createMetrics({
+    config,
+    logger: log,
+    supervisor,
+    hls: publisher,
+    version: VERSION,
+    gstreamerVersion: gstVersion,
+    kioskName,
+  });
+  const app = createApp({
+    config,
+    logger: log,
+    logRing,
+    supervisor,
+    hls: publisher,
+    apiToken,
+    middleware: [metrics.httpMiddleware],
+    extraRouters: [
+      createHlsRouter({
+        publicDir: publisher.snapshot().publicDir,
+        playlist: () => publisher.playlistText(),
+      }),
+      createMetricsRouter(metrics),
+    ],
+  });
+  const server = createServer(app.callback());
+  await listen(server, config.port, config.bind_address);
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  log.info(
+    { url: `http://${config.bind_address}:${port}/hls/desktop/playlist.m3u8`, port, version: VERSION },
+    'serving HLS, API and metrics',
+  );
+
+  const maintenance = createMaintenance({
+    logger: log,
+    registry: metrics.registry,
+    jobs: [
+      { name: 'segment-sweep', schedule: '17 3 * * *', run: async () => void (await publisher.cleanup()) },
+      { name: 'disk-check', schedule: '* * * * *', run: async () => void (await publisher.cleanup()) },
+    ],
+  });
+  maintenance.start();
+
+  await supervisor.start();
+  const pings = startWatchdogPings(notifier, () => supervisor.snapshot().state !== 'failed');
+
+  const signalled = new Promise<NodeJS.Signals>((resolve) => {
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => resolve(signal));
+  });
+  const reason = await Promise.race([signalled, failed.then(() => 'failed' as const)]);
+  log.info({ reason }, 'stopping');
+  await notifier.stopping();
+  pings.stop();
+  await maintenance.stop();
+  await supervisor.stop();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  server.closeAllConnections();
+  await publisher.stop();
+  return reason === 'failed' ? EXIT.failed : EXIT.ok;
+}

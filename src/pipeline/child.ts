@@ -1,0 +1,131 @@
+/**
+ * One gst-launch-1.0 process: spawned in its own process group (so a crash or hang never takes the
+ * supervisor down, and a terminal's Ctrl-C reaches the supervisor only), its output parsed into bus
+ * events, stopped with SIGINT (EOS thanks to -e) and then SIGKILL after a timeout.
+ */
+import { createInterface } from 'node:readline';
+import { execa, type ResultPromise } from 'execa';
+import type { Logger } from '../logger.ts';
+import { type BusEvent, parseBusLine } from './bus-parser.ts';
+
+export interface ChildExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  /** True when stop() asked for it. */
+  requested: boolean;
+}
+
+export interface PipelineChildOptions {
+  argv: string[];
+  logger: Logger;
+  onEvent: (event: BusEvent) => void;
+  onExit: (exit: ChildExit) => void;
+  /** gst-launch-1.0 by default; tests pass fake children. */
+  command?: string;
+  env?: NodeJS.ProcessEnv;
+  /** SIGINT → SIGKILL grace period. */
+  stopTimeoutMs?: number;
+}
+
+export function describeExit(exit: Pick<ChildExit, 'code' | 'signal'>): string {
+  if (exit.signal) return `killed by ${exit.signal}`;
+  return `exited with status ${exit.code}`;
+}
+
+export class PipelineChild {
+  readonly #options: PipelineChildOptions;
+  readonly #log: Logger;
+  #process: ResultPromise | null = null;
+  #exited: Promise<ChildExit> | null = null;
+  #stopRequested = false;
+
+  constructor(options: PipelineChildOptions) {
+    this.#options = options;
+    this.#log = options.logger;
+  }
+
+  get pid(): number | null {
+    return this.#process?.pid ?? null;
+  }
+
+  start(): void {
+    const command = this.#options.command ?? 'gst-launch-1.0';
+    const child = execa(command, this.#options.argv, {
+      detached: true,
+      reject: false,
+      buffer: false,
+      stdin: 'ignore',
+      env: this.#options.env,
+      extendEnv: true,
+    });
+    this.#process = child;
+    for (const stream of [child.stdout, child.stderr]) {
+      if (!stream) continue;
+      const lines = createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY });
+      lines.on('line', (line) => this.#onLine(line));
+    }
+    this.#exited = child.then(
+      (result) =>
+        this.#finish(result.exitCode ?? null, (result.signal as NodeJS.Signals | undefined) ?? null),
+      (error: { exitCode?: number; signal?: NodeJS.Signals; message?: string }) => {
+        this.#log.error({ err: error.message }, 'pipeline process failed to run');
+        return this.#finish(error.exitCode ?? null, error.signal ?? null);
+      },
+    );
+    this.#log.info({ pid: child.pid, command }, 'pipeline process started');
+  }
+
+  #onLine(line: string): void {
+    const event = parseBusLine(line);
+    if (event) this.#options.onEvent(event);
+    else if (/^(ERROR|WARNING|XIO|X Error|\(gst-launch)/.test(line))
+      this.#log.debug({ line }, 'pipeline output');
+  }
+
+  #finish(code: number | null, signal: NodeJS.Signals | null): ChildExit {
+    const exit: ChildExit = { code, signal, requested: this.#stopRequested };
+    this.#options.onExit(exit);
+    return exit;
+  }
+
+  /** SIGINT (EOS) to the process group, SIGKILL after the timeout. Resolves when the process is gone. */
+  async stop(): Promise<ChildExit | null> {
+    if (!this.#process || !this.#exited) return null;
+    this.#stopRequested = true;
+    const pid = this.#process.pid;
+    if (pid === undefined) return this.#exited;
+    this.#signalGroup(pid, 'SIGCONT'); // a SIGSTOPped pipeline cannot act on SIGINT
+    this.#signalGroup(pid, 'SIGINT');
+    const timeoutMs = this.#options.stopTimeoutMs ?? 5000;
+    let timer: NodeJS.Timeout | undefined;
+    const killed = new Promise<void>((resolve) => {
+      timer = setTimeout(() => {
+        this.#log.warn({ pid, timeoutMs }, 'pipeline did not stop on SIGINT; sending SIGKILL');
+        this.#signalGroup(pid, 'SIGKILL');
+        resolve();
+      }, timeoutMs);
+    });
+    await Promise.race([this.#exited, killed]);
+    clearTimeout(timer);
+    return this.#exited;
+  }
+
+  /** SIGKILL the whole group now (hung pipeline). */
+  kill(): void {
+    const pid = this.#process?.pid;
+    if (pid !== undefined) this.#signalGroup(pid, 'SIGKILL');
+  }
+
+  #signalGroup(pid: number, signal: NodeJS.Signals): void {
+    try {
+      process.kill(-pid, signal);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
+    }
+  }
+
+  /** Resolves with the exit once the process is gone. */
+  exited(): Promise<ChildExit> | null {
+    return this.#exited;
+  }
+}

@@ -1,0 +1,454 @@
+/**
+ * The supervisor: keeps one pipeline child streaming into the HLS publisher, and heals it.
+ *
+ * - exit of the child → restart (reason "exited")
+ * - no new segment within the stall timeout (hung, SIGSTOPped, starved) → kill + restart ("stalled")
+ * - more than max_errors errors within error_window → restart ("error_burst")
+ * - a VAAPI encoder failing → next encoder of the ladder ("encoder_demoted")
+ * - the monitor (or the whole X server) gone → a "no signal" slate until it is back ("capture_changed")
+ * - restarts back off exponentially up to restart_delay; more than max_restarts within restart_window → failed
+ */
+import type { EncoderProbe } from '../capture/encoders.ts';
+import { chooseEncoder } from '../capture/encoders.ts';
+import { describeMonitors, geometryOf, listMonitors, selectMonitor } from '../capture/monitors.ts';
+import { buildCaptureArgs, buildSlateArgs, workSegmentName } from '../capture/pipeline-argv.ts';
+import type { CapturePlan, EncoderElement, Monitor } from '../capture/types.ts';
+import { type Config, stallTimeoutSeconds } from '../config/schema.ts';
+import type { HlsPublisher, PublicSegment } from '../hls/types.ts';
+import type { Logger } from '../logger.ts';
+import { Backoff, SlidingWindow } from './backoff.ts';
+import type { BusEvent } from './bus-parser.ts';
+import { type ChildExit, describeExit, PipelineChild, type PipelineChildOptions } from './child.ts';
+import {
+  type GstState,
+  PIPELINE_ERROR_TYPES,
+  type PipelineErrorRecord,
+  type PipelineErrorType,
+  RESTART_REASONS,
+  type RestartReason,
+  type RestartRecord,
+  type SupervisorControl,
+  type SupervisorSnapshot,
+  type SupervisorState,
+} from './types.ts';
+
+const HISTORY_LIMIT = 50;
+/** How often stalls are checked. */
+const WATCH_INTERVAL_MS = 1000;
+/** How often monitors are re-read (xrandr) to notice an unplug, a replug or a geometry change. */
+const MONITOR_POLL_EVERY = 3;
+/** Extra time a fresh pipeline gets for its first segment (encoder start-up, X connection). */
+const STARTUP_GRACE_SECONDS = 5;
+
+export interface SupervisorDeps {
+  config: Config;
+  logger: Logger;
+  publisher: HlsPublisher;
+  display: string;
+  encoders: EncoderProbe;
+  /** Injected for tests. */
+  listMonitors?: (display: string) => Promise<Monitor[]>;
+  spawnChild?: (options: PipelineChildOptions) => Pick<PipelineChild, 'start' | 'stop' | 'kill' | 'pid'>;
+  now?: () => number;
+  /** Called on every state change (sd_notify STATUS=, READY=1). */
+  onStateChange?: (state: SupervisorState, snapshot: SupervisorSnapshot) => void;
+}
+
+type Mode = { kind: 'capture'; plan: CapturePlan } | { kind: 'slate'; plan: CapturePlan; why: string };
+
+function zeroCounts<K extends string>(keys: readonly K[]): Record<K, number> {
+  return Object.fromEntries(keys.map((k) => [k, 0])) as Record<K, number>;
+}
+
+function pushBounded<T>(list: T[], item: T): void {
+  list.push(item);
+  if (list.length > HISTORY_LIMIT) list.shift();
+}
+
+export class Supervisor implements SupervisorControl {
+  readonly #deps: SupervisorDeps;
+  readonly #config: Config;
+  readonly #log: Logger;
+  readonly #now: () => number;
+  readonly #listMonitors: (display: string) => Promise<Monitor[]>;
+  readonly #backoff: Backoff;
+  readonly #restartWindow: SlidingWindow;
+  readonly #errorWindow: SlidingWindow;
+  readonly #demoted = new Set<EncoderElement>();
+
+  #state: SupervisorState = 'stopped';
+  #stateSince: number;
+  #gstState: GstState = 'NULL';
+  readonly #startedAt: number;
+  #mode: Mode | null = null;
+  #child: Pick<PipelineChild, 'start' | 'stop' | 'kill' | 'pid'> | null = null;
+  #childStartedAt: number | null = null;
+  #argv: string[] = [];
+  #workDir = '';
+  #fragmentIndex = 0;
+  #fragmentOpenedNs: bigint | null = null;
+  #lastProgressAt = 0;
+  #restartCount = 0;
+  readonly #restartsByReason = zeroCounts(RESTART_REASONS);
+  readonly #recentRestarts: RestartRecord[] = [];
+  readonly #errorsByType = zeroCounts(PIPELINE_ERROR_TYPES);
+  readonly #recentErrors: PipelineErrorRecord[] = [];
+  #warningsTotal = 0;
+  #backoffSeconds = 0;
+  readonly #stateHistory: { state: SupervisorState; at: number }[] = [];
+  #restartTimer: NodeJS.Timeout | null = null;
+  #watchTimer: NodeJS.Timeout | null = null;
+  /** Serialises launches/stops so a restart never overlaps another. */
+  #transition: Promise<void> = Promise.resolve();
+  #generation = 0;
+  #watchTicks = 0;
+
+  constructor(deps: SupervisorDeps) {
+    this.#deps = deps;
+    this.#config = deps.config;
+    this.#log = deps.logger.child({ module: 'supervisor' });
+    this.#now = deps.now ?? Date.now;
+    this.#listMonitors = deps.listMonitors ?? listMonitors;
+    this.#startedAt = this.#now();
+    this.#stateSince = this.#startedAt;
+    this.#backoff = new Backoff({
+      firstDelaySeconds: 0.5,
+      maxDelaySeconds: this.#config.restart_delay,
+      healthyAfterSeconds: 60,
+    });
+    this.#restartWindow = new SlidingWindow(this.#config.restart_window);
+    this.#errorWindow = new SlidingWindow(this.#config.error_window);
+    deps.publisher.onSegment((segment) => this.#onSegment(segment));
+  }
+
+  // ---- lifecycle -------------------------------------------------------------------------
+
+  async start(): Promise<void> {
+    this.#watchTimer = setInterval(() => void this.#watch(), WATCH_INTERVAL_MS);
+    this.#watchTimer.unref();
+    await this.#serialise(() => this.#launch());
+  }
+
+  async stop(): Promise<void> {
+    if (this.#watchTimer) clearInterval(this.#watchTimer);
+    this.#watchTimer = null;
+    await this.stopStreaming();
+  }
+
+  // ---- SupervisorControl -------------------------------------------------------------------
+
+  async startStreaming(): Promise<void> {
+    if (this.#state !== 'stopped' && this.#state !== 'failed') return;
+    this.#restartWindow.clear();
+    this.#backoff.reset();
+    await this.#serialise(() => this.#launch());
+  }
+
+  async stopStreaming(): Promise<void> {
+    this.#cancelRestart();
+    await this.#serialise(async () => {
+      await this.#stopChild();
+      this.#setState('stopped');
+    });
+  }
+
+  async restart(): Promise<void> {
+    if (this.#state === 'stopped' || this.#state === 'failed') return this.startStreaming();
+    await this.#restart('manual', 'requested through the API', { immediate: true });
+  }
+
+  snapshot(): SupervisorSnapshot {
+    const now = this.#now();
+    return {
+      state: this.#state,
+      stateSince: this.#stateSince,
+      gstState: this.#gstState,
+      startedAt: this.#startedAt,
+      capture: this.#mode?.plan ?? null,
+      pipeline: { pid: this.#child?.pid ?? null, startedAt: this.#childStartedAt, argv: [...this.#argv] },
+      restartCount: this.#restartCount,
+      restartsByReason: { ...this.#restartsByReason },
+      recentRestarts: [...this.#recentRestarts],
+      errorsByType: { ...this.#errorsByType },
+      recentErrors: [...this.#recentErrors],
+      errorsInWindow: this.#errorWindow.count(now),
+      lastError: this.#recentErrors.at(-1) ?? null,
+      warningsTotal: this.#warningsTotal,
+      backoffSeconds: this.#backoffSeconds,
+      stateHistory: [...this.#stateHistory],
+    };
+  }
+
+  // ---- launching -----------------------------------------------------------------------------
+
+  #serialise(step: () => Promise<void>): Promise<void> {
+    const next = this.#transition.then(step, step);
+    this.#transition = next.catch((error: unknown) => {
+      this.#log.error({ err: (error as Error).message }, 'supervisor transition failed');
+    });
+    return next;
+  }
+
+  async #planCapture(): Promise<Mode> {
+    const base = {
+      display: this.#deps.display,
+      width: this.#config.width,
+      height: this.#config.height,
+      fps: this.#config.fps,
+      bitrateKbps: this.#config.bitrate,
+      keyframeIntervalSeconds: this.#config.keyframe_interval,
+      segmentDurationSeconds: this.#config.segment_duration,
+      encoder: chooseEncoder(this.#config.encoder, this.#deps.encoders, this.#demoted),
+    };
+    const placeholder: Monitor = {
+      index: -1,
+      name: 'none',
+      outputs: [],
+      primary: false,
+      x: 0,
+      y: 0,
+      width: this.#config.width,
+      height: this.#config.height,
+    };
+    let monitors: Monitor[];
+    try {
+      monitors = await this.#listMonitors(this.#deps.display);
+    } catch (error) {
+      const why = (error as Error).message;
+      return { kind: 'slate', why, plan: { ...base, monitor: placeholder, fallbackToPrimary: false } };
+    }
+    const selection = selectMonitor(monitors, this.#config.monitor, this.#config.single_monitor_fallback);
+    if (!selection) {
+      const why = `monitor ${JSON.stringify(this.#config.monitor)} not found (${describeMonitors(monitors)})`;
+      return { kind: 'slate', why, plan: { ...base, monitor: placeholder, fallbackToPrimary: false } };
+    }
+    if (selection.fallbackToPrimary) {
+      this.#log.warn(
+        { monitors: describeMonitors(monitors) },
+        'only one monitor: streaming the primary monitor (set single_monitor_fallback=false to show a slate instead)',
+      );
+    }
+    return { kind: 'capture', plan: { ...base, ...selection } };
+  }
+
+  async #launch(): Promise<void> {
+    this.#cancelRestart();
+    await this.#stopChild();
+    const mode = await this.#planCapture();
+    this.#mode = mode;
+    this.#workDir = await this.#deps.publisher.beginRun();
+    this.#fragmentIndex = 0;
+    this.#fragmentOpenedNs = null;
+    const target = { workDir: this.#workDir };
+    if (mode.kind === 'capture') {
+      this.#argv = buildCaptureArgs(mode.plan, target);
+      this.#log.info(
+        {
+          monitor: mode.plan.monitor.name,
+          geometry: geometryOf(mode.plan.monitor),
+          encoder: mode.plan.encoder.element,
+          why: mode.plan.encoder.reason,
+        },
+        'capturing',
+      );
+    } else {
+      this.#argv = buildSlateArgs(mode.plan, target, 'No signal');
+      this.#log.warn({ why: mode.why }, 'nothing to capture: streaming the "no signal" slate');
+    }
+    const generation = ++this.#generation;
+    const spawn = this.#deps.spawnChild ?? ((options: PipelineChildOptions) => new PipelineChild(options));
+    const child = spawn({
+      argv: this.#argv,
+      logger: this.#log.child({ module: 'pipeline' }),
+      onEvent: (event) => {
+        if (generation === this.#generation) this.#onBusEvent(event);
+      },
+      onExit: (exit) => {
+        if (generation === this.#generation) this.#onExit(exit);
+      },
+    });
+    this.#child = child;
+    this.#childStartedAt = this.#now();
+    this.#lastProgressAt = this.#childStartedAt;
+    this.#gstState = 'NULL';
+    child.start();
+    this.#setState(mode.kind === 'slate' ? 'no_signal' : 'starting');
+  }
+
+  async #stopChild(): Promise<void> {
+    const child = this.#child;
+    if (!child) return;
+    this.#generation++; // events of the old child are ignored from here on
+    this.#child = null;
+    this.#childStartedAt = null;
+    await child.stop();
+    this.#gstState = 'NULL';
+  }
+
+  // ---- events -------------------------------------------------------------------------------
+
+  #onBusEvent(event: BusEvent): void {
+    switch (event.kind) {
+      case 'state-changed':
+        if (event.isPipeline) this.#gstState = event.to;
+        break;
+      case 'fragment-opened':
+        this.#fragmentOpenedNs = event.runningTimeNs;
+        break;
+      case 'fragment-closed': {
+        const opened = this.#fragmentOpenedNs ?? 0n;
+        const durationSeconds = Number(event.runningTimeNs - opened) / 1e9;
+        const file = `${this.#workDir}/${workSegmentName(this.#fragmentIndex++)}`;
+        this.#fragmentOpenedNs = null;
+        this.#deps.publisher.publishSegment(file, durationSeconds).catch((error: unknown) => {
+          this.#recordError('resource', `publishing ${file} failed: ${(error as Error).message}`, null);
+        });
+        break;
+      }
+      case 'warning':
+        this.#warningsTotal++;
+        this.#log.warn({ element: event.element }, event.message);
+        break;
+      case 'error':
+        this.#recordError(event.type, event.message, event.element);
+        break;
+      case 'eos':
+        break;
+    }
+  }
+
+  #recordError(type: PipelineErrorType, message: string, element: string | null): void {
+    const at = this.#now();
+    this.#errorsByType[type]++;
+    pushBounded(this.#recentErrors, { at, type, message, element });
+    this.#log.error({ type, element }, message);
+    if (type === 'encoder' && this.#mode?.kind === 'capture' && this.#isHardwareEncoder()) {
+      this.#demoteEncoder(message);
+      return;
+    }
+    const inWindow = this.#errorWindow.add(at);
+    if (inWindow > this.#config.max_errors) {
+      this.#errorWindow.clear();
+      void this.#restart('error_burst', `${inWindow} errors within ${this.#config.error_window} s`);
+    }
+  }
+
+  #isHardwareEncoder(): boolean {
+    const element = this.#mode?.plan.encoder.element;
+    return element === 'vah264enc' || element === 'vaapih264enc';
+  }
+
+  #demoteEncoder(message: string): void {
+    const failed = this.#mode!.plan.encoder.element;
+    this.#demoted.add(failed);
+    this.#log.warn(
+      { encoder: failed, error: message },
+      'hardware encoder failed: trying the next encoder of the ladder',
+    );
+    void this.#restart('encoder_demoted', `${failed} failed: ${message}`, { immediate: true });
+  }
+
+  #onExit(exit: ChildExit): void {
+    this.#gstState = 'NULL';
+    if (exit.requested) return;
+    const detail = `pipeline ${describeExit(exit)}`;
+    if (exit.code !== 0) this.#recordError('process', detail, null);
+    void this.#restart('exited', detail);
+  }
+
+  #onSegment(segment: PublicSegment): void {
+    const now = this.#now();
+    this.#lastProgressAt = now;
+    if (this.#childStartedAt !== null) this.#backoff.noteHealthy((now - this.#childStartedAt) / 1000);
+    if (this.#state === 'starting') this.#setState('streaming');
+    this.#log.debug({ sequence: segment.sequence, duration: segment.durationSeconds }, 'segment published');
+  }
+
+  /** Stall detection and monitor changes, on a timer. */
+  async #watch(): Promise<void> {
+    const now = this.#now();
+    if (this.#state === 'starting' || this.#state === 'streaming' || this.#state === 'no_signal') {
+      const limit =
+        stallTimeoutSeconds(this.#config) + (this.#state === 'starting' ? STARTUP_GRACE_SECONDS : 0);
+      const silentFor = (now - this.#lastProgressAt) / 1000;
+      if (silentFor > limit) {
+        this.#child?.kill(); // a hung (even SIGSTOPped) pipeline never acts on SIGINT
+        await this.#restart('stalled', `no new segment for ${silentFor.toFixed(1)} s (limit ${limit} s)`);
+        return;
+      }
+    }
+    const monitorsDue = ++this.#watchTicks % MONITOR_POLL_EVERY === 0;
+    if (monitorsDue && (this.#state === 'streaming' || this.#state === 'no_signal'))
+      await this.#checkCaptureChanged();
+  }
+
+  async #checkCaptureChanged(): Promise<void> {
+    const current = this.#mode;
+    if (!current) return;
+    const next = await this.#planCapture();
+    if (this.#mode !== current || (this.#state !== 'streaming' && this.#state !== 'no_signal')) return;
+    const same =
+      next.kind === current.kind &&
+      (next.kind === 'slate' ||
+        (geometryOf(next.plan.monitor) === geometryOf(current.plan.monitor) &&
+          next.plan.monitor.name === current.plan.monitor.name));
+    if (same) return;
+    const detail =
+      next.kind === 'slate'
+        ? `capture lost: ${next.why}`
+        : `capture available: ${next.plan.monitor.name} ${geometryOf(next.plan.monitor)}`;
+    // A monitor coming or going is not the pipeline's fault: no backoff, no restart budget.
+    await this.#restart('capture_changed', detail, { immediate: true, counted: false });
+  }
+
+  // ---- restarting ---------------------------------------------------------------------------
+
+  async #restart(
+    reason: RestartReason,
+    detail: string,
+    options: { immediate?: boolean; counted?: boolean } = {},
+  ): Promise<void> {
+    if (this.#state === 'stopped' || this.#state === 'failed' || this.#state === 'backoff') return;
+    const at = this.#now();
+    this.#restartCount++;
+    this.#restartsByReason[reason]++;
+    pushBounded(this.#recentRestarts, { at, reason, detail });
+    this.#log.warn({ reason, detail }, 'restarting the pipeline');
+
+    if (options.counted !== false) {
+      const recent = this.#restartWindow.add(at);
+      if (recent > this.#config.max_restarts) {
+        await this.#serialise(() => this.#stopChild());
+        this.#log.error(
+          { restarts: recent, window: this.#config.restart_window },
+          'too many restarts: giving up (failed state); POST /api/stream/start to try again',
+        );
+        this.#setState('failed');
+        return;
+      }
+    }
+
+    const delay = options.immediate ? 0 : this.#backoff.nextDelaySeconds();
+    this.#backoffSeconds = delay;
+    this.#setState('backoff');
+    await this.#serialise(() => this.#stopChild());
+    this.#restartTimer = setTimeout(() => {
+      this.#restartTimer = null;
+      void this.#serialise(() => this.#launch());
+    }, delay * 1000);
+  }
+
+  #cancelRestart(): void {
+    if (this.#restartTimer) clearTimeout(this.#restartTimer);
+    this.#restartTimer = null;
+  }
+
+  #setState(state: SupervisorState): void {
+    if (state === this.#state) return;
+    this.#state = state;
+    this.#stateSince = this.#now();
+    pushBounded(this.#stateHistory, { state, at: this.#stateSince });
+    this.#log.info({ state }, 'state');
+    this.#deps.onStateChange?.(state, this.snapshot());
+  }
+}

@@ -1,0 +1,140 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import {
+  buildCaptureArgs,
+  buildSlateArgs,
+  keyframeIntervalFrames,
+  watchdogTimeoutMs,
+  workSegmentName,
+} from '../../src/capture/pipeline-argv.ts';
+import type { CapturePlan, EncoderElement } from '../../src/capture/types.ts';
+
+const plan = (element: EncoderElement): CapturePlan => ({
+  display: ':99',
+  monitor: {
+    index: 1,
+    name: 'DUMMY1',
+    outputs: ['DUMMY1'],
+    primary: false,
+    x: 1920,
+    y: 0,
+    width: 1280,
+    height: 720,
+  },
+  fallbackToPrimary: false,
+  encoder: { element, reason: 'test' },
+  width: 1280,
+  height: 720,
+  fps: 15,
+  bitrateKbps: 2000,
+  keyframeIntervalSeconds: 2,
+  segmentDurationSeconds: 2,
+});
+
+const target = { workDir: '/tmp/hls/.work/run-1' };
+
+/** The argv entries between "name" and the next "!" (the element's properties). */
+function element(argv: string[], name: string): string[] {
+  const start = argv.indexOf(name);
+  assert.notEqual(start, -1, `${name} in ${argv.join(' ')}`);
+  const end = argv.indexOf('!', start);
+  return argv.slice(start, end === -1 ? undefined : end);
+}
+
+describe('buildCaptureArgs', () => {
+  it('captures exactly the monitor rectangle (inclusive end coordinates) without damage tracking', () => {
+    const argv = buildCaptureArgs(plan('x264enc'), target);
+    assert.deepEqual(argv.slice(0, 2), ['-e', '-m']);
+    assert.deepEqual(element(argv, 'ximagesrc'), [
+      'ximagesrc',
+      'display-name=:99',
+      'startx=1920',
+      'starty=0',
+      'endx=3199',
+      'endy=719',
+      'use-damage=false',
+      'show-pointer=false',
+    ]);
+    assert.ok(argv.includes('video/x-raw,framerate=15/1'));
+  });
+
+  it('x264: kiosk-friendly settings, I420 (never 4:4:4), keyframes every fps × keyframe_interval frames', () => {
+    const argv = buildCaptureArgs(plan('x264enc'), target);
+    assert.ok(argv.includes('video/x-raw,format=I420,width=1280,height=720,pixel-aspect-ratio=1/1'));
+    const x264 = element(argv, 'x264enc');
+    for (const prop of [
+      'tune=zerolatency',
+      'speed-preset=ultrafast',
+      'threads=2',
+      'bitrate=2000',
+      'key-int-max=30',
+    ]) {
+      assert.ok(x264.includes(prop), prop);
+    }
+  });
+
+  it('VAAPI (va plugin): GPU scaling to NV12 VAMemory, CBR, no B-frames', () => {
+    const argv = buildCaptureArgs(plan('vah264enc'), target);
+    assert.ok(argv.includes('vapostproc'));
+    assert.ok(
+      argv.includes('video/x-raw(memory:VAMemory),format=NV12,width=1280,height=720,pixel-aspect-ratio=1/1'),
+    );
+    assert.deepEqual(element(argv, 'vah264enc'), [
+      'vah264enc',
+      'bitrate=2000',
+      'key-int-max=30',
+      'rate-control=cbr',
+      'b-frames=0',
+    ]);
+    assert.ok(!argv.includes('videoconvertscale'));
+  });
+
+  it('VAAPI (gstreamer-vaapi) and openh264 use their own property names and units', () => {
+    assert.deepEqual(element(buildCaptureArgs(plan('vaapih264enc'), target), 'vaapih264enc'), [
+      'vaapih264enc',
+      'bitrate=2000',
+      'keyframe-period=30',
+      'rate-control=cbr',
+    ]);
+    assert.ok(
+      element(buildCaptureArgs(plan('openh264enc'), target), 'openh264enc').includes('bitrate=2000000'),
+    );
+  });
+
+  it('ends in h264parse → hlssink2 writing into the run work dir, with a watchdog before the encoder', () => {
+    const argv = buildCaptureArgs(plan('x264enc'), target);
+    assert.deepEqual(element(argv, 'hlssink2'), [
+      'hlssink2',
+      'location=/tmp/hls/.work/run-1/segment%05d.ts',
+      'playlist-location=/tmp/hls/.work/run-1/hlssink2.m3u8',
+      'target-duration=2',
+      'max-files=0',
+      'playlist-length=3',
+    ]);
+    assert.ok(argv.indexOf('watchdog') < argv.indexOf('x264enc'));
+    assert.deepEqual(element(argv, 'watchdog'), ['watchdog', 'timeout=4000']);
+  });
+});
+
+describe('buildSlateArgs', () => {
+  it('streams a test pattern with the message at the same output format', () => {
+    const argv = buildSlateArgs(plan('x264enc'), target, 'No signal');
+    assert.ok(!argv.includes('ximagesrc'));
+    assert.ok(argv.includes('text=No signal'));
+    assert.ok(argv.includes('video/x-raw,framerate=15/1,width=1280,height=720'));
+    assert.ok(argv.includes('hlssink2'));
+  });
+});
+
+describe('helpers', () => {
+  it('names work segments like hlssink2 does', () => {
+    assert.equal(workSegmentName(0), 'segment00000.ts');
+    assert.equal(workSegmentName(123), 'segment00123.ts');
+  });
+  it('derives keyframe distance and watchdog timeout', () => {
+    assert.equal(keyframeIntervalFrames({ fps: 30, keyframeIntervalSeconds: 1 }), 30);
+    assert.equal(keyframeIntervalFrames({ fps: 15, keyframeIntervalSeconds: 0.01 }), 1);
+    assert.equal(watchdogTimeoutMs(1), 4000);
+    assert.equal(watchdogTimeoutMs(6), 12000);
+  });
+});
