@@ -25,7 +25,7 @@ readonly SCRIPT_DIR
 readonly XORG_CONFIG="${SCRIPT_DIR}/xorg-dummy.conf"
 readonly READY_TIMEOUT_TENTHS=100 # 10 s
 
-# CVT reduced-free 60 Hz modelines (as printed by `cvt W H 60`), used with
+# CVT 60 Hz modelines (as printed by `cvt W H 60`), used with
 # --newmode only if the server does not already offer the mode.
 readonly MODELINE_1920x1080="173.00 1920 2048 2248 2576 1080 1083 1088 1120 -hsync +vsync"
 readonly MODELINE_1280x720="74.50 1280 1344 1472 1664 720 723 728 748 -hsync +vsync"
