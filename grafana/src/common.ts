@@ -1,0 +1,224 @@
+/**
+ * Building blocks shared by the dashboards: the provisioned datasource, the
+ * label selector every query carries, and small factories for the panel
+ * kinds we use so that units, colours and descriptions stay consistent.
+ */
+import * as common from '@grafana/grafana-foundation-sdk/common';
+import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
+import * as prometheus from '@grafana/grafana-foundation-sdk/prometheus';
+import * as stat from '@grafana/grafana-foundation-sdk/stat';
+import * as timeseries from '@grafana/grafana-foundation-sdk/timeseries';
+
+/** Must equal the uid in grafana/provisioning/datasources/prometheus.yml. */
+export const DATASOURCE_UID = 'prometheus';
+export const DATASOURCE: common.DataSourceRef = { type: 'prometheus', uid: DATASOURCE_UID };
+/** The scrape job of the supervisors (prometheus/prometheus.yml). */
+export const JOB = 'desktop-streamer';
+
+/** Label matchers of one kiosk selection: job + the `kiosk` and `instance` template variables. */
+export const SELECTOR = `job="${JOB}", kiosk=~"$kiosk", instance=~"$instance"`;
+/** Label matchers of the fleet dashboard (no instance variable there). */
+export const FLEET_SELECTOR = `job="${JOB}", kiosk=~"$kiosk"`;
+
+/** unity_optimization defaults (src/config/schema.ts); no config gauge exports them yet. */
+export const CPU_QUOTA_RATIO = 0.3;
+export const MEMORY_LIMIT_BYTES = 800 * 1024 * 1024;
+/** live_streaming.cleanup_threshold_percent / emergency_cleanup_threshold_percent defaults. */
+export const DISK_CLEANUP_RATIO = 0.7;
+export const DISK_EMERGENCY_RATIO = 0.85;
+
+export const GREEN = 'green';
+export const YELLOW = 'yellow';
+export const ORANGE = 'orange';
+export const RED = 'red';
+export const BLUE = 'blue';
+export const GREY = 'text';
+
+/** Supervisor states (desktop_streamer_pipeline_state{state}) with a code, label and colour for a glance. */
+export const PIPELINE_STATES = [
+  { state: 'streaming', code: 1, color: GREEN },
+  { state: 'starting', code: 2, color: BLUE },
+  { state: 'backoff', code: 3, color: ORANGE },
+  { state: 'no_signal', code: 4, color: ORANGE },
+  { state: 'failed', code: 5, color: RED },
+  { state: 'stopped', code: 6, color: GREY },
+] as const;
+
+/**
+ * One number per kiosk for the active supervisor state (see PIPELINE_STATES),
+ * so a stat or table cell can map it to a word and a colour.
+ */
+export function pipelineStateCodeExpr(selector: string): string {
+  const terms = PIPELINE_STATES.map(
+    ({ state, code }) => `desktop_streamer_pipeline_state{${selector}, state="${state}"} * ${code}`,
+  );
+  return `max by (kiosk, instance) (\n  ${terms.join('\n  or ')}\n)`;
+}
+
+export function pipelineStateMappings(): dashboard.ValueMapping[] {
+  const options: Record<string, dashboard.ValueMappingResult> = {};
+  PIPELINE_STATES.forEach(({ state, code, color }, index) => {
+    options[String(code)] = { text: state, color, index };
+  });
+  options['0'] = { text: 'unknown', color: RED, index: PIPELINE_STATES.length };
+  return [{ type: dashboard.MappingType.ValueToText, options }];
+}
+
+export function upDownMappings(upText = 'up', downText = 'down'): dashboard.ValueMapping[] {
+  return [
+    {
+      type: dashboard.MappingType.ValueToText,
+      options: {
+        '1': { text: upText, color: GREEN, index: 0 },
+        '0': { text: downText, color: RED, index: 1 },
+      },
+    },
+  ];
+}
+
+export function thresholds(base: string, ...steps: [number, string][]): dashboard.ThresholdsConfigBuilder {
+  return new dashboard.ThresholdsConfigBuilder()
+    .mode(dashboard.ThresholdsMode.Absolute)
+    .steps([{ value: null, color: base }, ...steps.map(([value, color]) => ({ value, color }))]);
+}
+
+export function query(expr: string, legendFormat = '__auto', refId = 'A'): prometheus.DataqueryBuilder {
+  return new prometheus.DataqueryBuilder()
+    .datasource(DATASOURCE)
+    .expr(expr)
+    .legendFormat(legendFormat)
+    .refId(refId)
+    .range();
+}
+
+/** An instant query in table format (one row per series). */
+export function tableQuery(expr: string, refId: string): prometheus.DataqueryBuilder {
+  return new prometheus.DataqueryBuilder()
+    .datasource(DATASOURCE)
+    .expr(expr)
+    .refId(refId)
+    .instant()
+    .format(prometheus.PromQueryFormat.Table);
+}
+
+export interface PanelSpec {
+  title: string;
+  description: string;
+  unit: string;
+  span: number;
+  height?: number;
+}
+
+export function statPanel(spec: PanelSpec): stat.PanelBuilder {
+  return new stat.PanelBuilder()
+    .title(spec.title)
+    .description(spec.description)
+    .datasource(DATASOURCE)
+    .unit(spec.unit)
+    .span(spec.span)
+    .height(spec.height ?? 4)
+    .graphMode(common.BigValueGraphMode.Area)
+    .colorMode(common.BigValueColorMode.Background)
+    .textMode(common.BigValueTextMode.Auto)
+    .reduceOptions(new common.ReduceDataOptionsBuilder().calcs(['lastNotNull']).values(false));
+}
+
+export function timeseriesPanel(spec: PanelSpec): timeseries.PanelBuilder {
+  return new timeseries.PanelBuilder()
+    .title(spec.title)
+    .description(spec.description)
+    .datasource(DATASOURCE)
+    .unit(spec.unit)
+    .span(spec.span)
+    .height(spec.height ?? 8)
+    .lineWidth(1)
+    .fillOpacity(10)
+    .showPoints(common.VisibilityMode.Never)
+    .spanNulls(false)
+    .legend(
+      new common.VizLegendOptionsBuilder()
+        .showLegend(true)
+        .displayMode(common.LegendDisplayMode.List)
+        .placement(common.LegendPlacement.Bottom)
+        .calcs([]),
+    )
+    .tooltip(
+      new common.VizTooltipOptionsBuilder()
+        .mode(common.TooltipDisplayMode.Multi)
+        .sort(common.SortOrder.Descending),
+    );
+}
+
+/** Draw the thresholds of a time series panel as dashed lines (limits, quotas, stall timeouts). */
+export function dashedThresholds(): common.GraphThresholdsStyleConfigBuilder {
+  return new common.GraphThresholdsStyleConfigBuilder().mode(common.GraphThresholdsStyleMode.Dashed);
+}
+
+/** Series whose legend ends in "configured"/"limit" are references: dashed and not filled. */
+export function referenceSeriesOverride(): {
+  matcher: dashboard.MatcherConfig;
+  properties: dashboard.DynamicConfigValue[];
+} {
+  return {
+    matcher: { id: 'byRegexp', options: '.*(configured|limit|expected)$' },
+    properties: [
+      { id: 'custom.lineStyle', value: { fill: 'dash', dash: [10, 10] } },
+      { id: 'custom.fillOpacity', value: 0 },
+    ],
+  };
+}
+
+/**
+ * Give every panel (and row) a unique id in document order. Grafana needs ids
+ * to address panels (links, view mode); the SDK leaves them unset.
+ */
+export function numberPanels(board: dashboard.Dashboard): dashboard.Dashboard {
+  let next = 1;
+  for (const panel of board.panels ?? []) {
+    panel.id = next++;
+    if ('panels' in panel && Array.isArray(panel.panels)) {
+      for (const inner of panel.panels) inner.id = next++;
+    }
+  }
+  return board;
+}
+
+/** The `kiosk` template variable (file-SD target label), multi-select with "All". */
+export function kioskVariable(): dashboard.QueryVariableBuilder {
+  return new dashboard.QueryVariableBuilder('kiosk')
+    .label('Kiosk')
+    .description('Kiosk name, the `kiosk` target label set by file service discovery.')
+    .datasource(DATASOURCE)
+    .query({
+      qryType: 1,
+      query: `label_values(up{job="${JOB}"}, kiosk)`,
+      refId: 'PrometheusVariableQueryEditor-VariableQuery',
+    })
+    .definition(`label_values(up{job="${JOB}"}, kiosk)`)
+    .refresh(dashboard.VariableRefresh.OnTimeRangeChanged)
+    .sort(dashboard.VariableSort.AlphabeticalAsc)
+    .multi(true)
+    .includeAll(true)
+    .allValue('.*');
+}
+
+/** The `instance` (host:port) template variable, narrowed by the selected kiosks. */
+export function instanceVariable(): dashboard.QueryVariableBuilder {
+  const expr = `label_values(up{job="${JOB}", kiosk=~"$kiosk"}, instance)`;
+  return new dashboard.QueryVariableBuilder('instance')
+    .label('Instance')
+    .description('Supervisor address (host:port) of the selected kiosks.')
+    .datasource(DATASOURCE)
+    .query({ qryType: 1, query: expr, refId: 'PrometheusVariableQueryEditor-VariableQuery' })
+    .definition(expr)
+    .refresh(dashboard.VariableRefresh.OnTimeRangeChanged)
+    .sort(dashboard.VariableSort.AlphabeticalAsc)
+    .multi(true)
+    .includeAll(true)
+    .allValue('.*');
+}
+
+/** Grafana's `${…}` interpolation, e.g. grafanaVar('__field.labels.instance'); spelled so it is not a JS placeholder. */
+export function grafanaVar(expression: string): string {
+  return `\${${expression}}`;
+}
