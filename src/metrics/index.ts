@@ -1,0 +1,86 @@
+import type { Middleware } from 'koa';
+import { collectDefaultMetrics, Registry } from 'prom-client';
+import type { Config } from '../config/schema.ts';
+import type { HlsSnapshot, PublicSegment } from '../hls/types.ts';
+import type { Logger } from '../logger.ts';
+import type { SupervisorSnapshot } from '../pipeline/types.ts';
+import { amdGpuCollector } from './collectors/amdgpu.ts';
+import { hlsCollector } from './collectors/hls.ts';
+import { type HostSource, hostCollector, systemHostSource } from './collectors/host.ts';
+import { identityCollector } from './collectors/identity.ts';
+import { type PictureSnapshot, pictureCollector } from './collectors/picture.ts';
+import { pipelineCollector } from './collectors/pipeline.ts';
+import { processCollector } from './collectors/process.ts';
+import { createHttpMetricsMiddleware } from './http.ts';
+import { ScrapeCoordinator } from './scrape.ts';
+
+export interface MetricsDeps {
+  config: Config;
+  logger: Logger;
+  supervisor: { snapshot(): SupervisorSnapshot };
+  hls: { snapshot(): HlsSnapshot; onSegment(listener: (s: PublicSegment) => void): void };
+  /** Optional picture tap (frozen/black screen detection, may land later). */
+  picture?: { snapshot(): PictureSnapshot | null };
+  version: string;
+  gstreamerVersion: string;
+  kioskName: string;
+  /** epoch ms; default Date.now */
+  now?: () => number;
+  /** default '/proc' */
+  procRoot?: string;
+  /** Host readings; default the real host (systeminformation + statfs). Tests inject a fake. */
+  hostSource?: HostSource;
+  /** prom-client's process_* and nodejs_* series; default true. */
+  defaultMetrics?: boolean;
+}
+
+export interface Metrics {
+  registry: Registry;
+  /** Counts requests and durations by matched route template. Mount before the routers. */
+  httpMiddleware: Middleware;
+  /** The exposition text a scrape gets (runs every collector once). */
+  render(): Promise<string>;
+  /** Content-Type of render()'s text. */
+  readonly contentType: string;
+}
+
+/**
+ * Builds the registry with the collectors of docs/metrics.md. Values are collected at scrape time.
+ * The desktop_streamer_maintenance_job_* series are registered on `registry` by the maintenance
+ * scheduler (src/maintenance/scheduler.ts), which owns them.
+ */
+export function createMetrics(deps: MetricsDeps): Metrics {
+  const logger = deps.logger.child({ module: 'metrics' });
+  const now = deps.now ?? Date.now;
+  const registry = new Registry();
+  if (deps.defaultMetrics ?? true) collectDefaultMetrics({ register: registry });
+
+  const scrape = new ScrapeCoordinator(registry, logger);
+  scrape.add(
+    identityCollector({
+      config: deps.config,
+      supervisor: deps.supervisor,
+      version: deps.version,
+      gstreamerVersion: deps.gstreamerVersion,
+      kioskName: deps.kioskName,
+    }),
+  );
+  scrape.add(pipelineCollector({ supervisor: deps.supervisor, now }));
+  scrape.add(processCollector({ supervisor: deps.supervisor, procRoot: deps.procRoot ?? '/proc' }));
+  scrape.add(hlsCollector({ config: deps.config, hls: deps.hls, supervisor: deps.supervisor, now }));
+  scrape.add(pictureCollector({ picture: deps.picture }));
+  scrape.add(
+    hostCollector({
+      outputDir: deps.config.output_dir,
+      source: deps.hostSource ?? systemHostSource({ procRoot: deps.procRoot }),
+    }),
+  );
+  scrape.add(amdGpuCollector({ sysfsRoot: deps.config.sysfs_root }));
+
+  return {
+    registry,
+    httpMiddleware: createHttpMetricsMiddleware(registry),
+    render: () => registry.metrics(),
+    contentType: registry.contentType,
+  };
+}
