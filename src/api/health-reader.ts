@@ -1,0 +1,90 @@
+import type { HlsSnapshot } from '../hls/types.ts';
+import type { SupervisorSnapshot } from '../pipeline/types.ts';
+import type { AppDeps } from './app.ts';
+import {
+  buildHealth,
+  type HealthJson,
+  type ServiceStateJson,
+  type SystemJson,
+  serviceStateFromSupervisor,
+  serviceStateFromSystemd,
+} from './health-model.ts';
+import { CpuSampler, diskUsagePercent, processRssBytes, systemMemoryPercent } from './host-sample.ts';
+import { SystemdStatusReader } from './systemd-status.ts';
+
+export interface HealthReading {
+  now: number;
+  supervisor: SupervisorSnapshot;
+  hls: HlsSnapshot;
+  health: HealthJson;
+}
+
+const RELAY_CHECK_TIMEOUT_MS = 1500;
+
+/** Gathers the I/O readings behind /api/health, /api/status and /api/health/detailed. */
+export class HealthReader {
+  readonly #deps: AppDeps;
+  readonly #cpu = new CpuSampler();
+  readonly #systemd = new SystemdStatusReader();
+
+  constructor(deps: AppDeps) {
+    this.#deps = deps;
+  }
+
+  async health(): Promise<HealthReading> {
+    const supervisor = this.#deps.supervisor.snapshot();
+    const hls = this.#deps.hls.snapshot();
+    const [relayReachable, memoryUsageBytes, memoryPercent] = await Promise.all([
+      this.#relayReachable(),
+      this.#memoryUsageBytes(supervisor.pipeline.pid),
+      systemMemoryPercent(),
+    ]);
+    const now = Date.now();
+    const health = buildHealth({
+      supervisor,
+      hls,
+      config: this.#deps.config,
+      now,
+      relayReachable,
+      memoryUsageBytes,
+      systemMemoryPercent: memoryPercent,
+    });
+    return { now, supervisor, hls, health };
+  }
+
+  async system(): Promise<SystemJson> {
+    const [cpu, memory, disk] = await Promise.all([
+      this.#cpu.percent(),
+      systemMemoryPercent(),
+      diskUsagePercent(this.#deps.config.output_dir),
+    ]);
+    return { cpu_percent: cpu, memory_percent: memory, disk_usage_percent: disk };
+  }
+
+  async service(supervisor: SupervisorSnapshot): Promise<ServiceStateJson> {
+    const unit = await this.#systemd.read();
+    return unit
+      ? serviceStateFromSystemd(unit.ActiveState, unit.SubState)
+      : serviceStateFromSupervisor(supervisor.state);
+  }
+
+  async #relayReachable(): Promise<boolean> {
+    const check = this.#deps.relayReachable;
+    if (this.#deps.config.relay_url === null || check === undefined) return false;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), RELAY_CHECK_TIMEOUT_MS);
+    });
+    try {
+      return await Promise.race([check().catch(() => false), timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async #memoryUsageBytes(childPid: number | null): Promise<number> {
+    const own = (await processRssBytes(process.pid)) ?? process.memoryUsage().rss;
+    const child = childPid === null ? 0 : ((await processRssBytes(childPid)) ?? 0);
+    return own + child;
+  }
+}

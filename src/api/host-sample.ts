@@ -1,0 +1,101 @@
+import { readFile, statfs } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+
+/**
+ * Host and process readings for /api/health and /api/status, read when asked for.
+ * Linux first (/proc), with portable fallbacks; every reading degrades to null, never throws.
+ */
+
+/** Resident memory of a process in bytes, from /proc/<pid>/status (VmRSS); null if unreadable. */
+export async function processRssBytes(pid: number, procRoot = '/proc'): Promise<number | null> {
+  try {
+    const status = await readFile(path.join(procRoot, String(pid), 'status'), 'utf8');
+    const match = /^VmRSS:\s+(\d+)\s+kB/m.exec(status);
+    return match ? Number(match[1]) * 1024 : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Used memory in percent (MemTotal − MemAvailable, as `free` counts it). */
+export async function systemMemoryPercent(procRoot = '/proc'): Promise<number> {
+  try {
+    const meminfo = await readFile(path.join(procRoot, 'meminfo'), 'utf8');
+    const total = kiB(meminfo, 'MemTotal');
+    const available = kiB(meminfo, 'MemAvailable');
+    if (total && available !== null) return round1((100 * (total - available)) / total);
+  } catch {
+    // fall through to the portable reading
+  }
+  return round1((100 * (os.totalmem() - os.freemem())) / os.totalmem());
+}
+
+function kiB(meminfo: string, key: string): number | null {
+  const match = new RegExp(`^${key}:\\s+(\\d+)\\s+kB`, 'm').exec(meminfo);
+  return match ? Number(match[1]) : null;
+}
+
+/** Used space in percent of the filesystem holding `dir` (like df: used / (used + available to users)). */
+export async function diskUsagePercent(dir: string): Promise<number | null> {
+  let probe = path.resolve(dir);
+  for (;;) {
+    try {
+      const stats = await statfs(probe);
+      const used = (stats.blocks - stats.bfree) * stats.bsize;
+      const usable = used + stats.bavail * stats.bsize;
+      return usable > 0 ? round1((100 * used) / usable) : 0;
+    } catch {
+      const parent = path.dirname(probe);
+      if (parent === probe) return null;
+      probe = parent; // output_dir may not exist yet: report its nearest existing ancestor's filesystem
+    }
+  }
+}
+
+interface CpuTimes {
+  idle: number;
+  total: number;
+  at: number;
+}
+
+function cpuTimes(): CpuTimes {
+  let idle = 0;
+  let total = 0;
+  for (const cpu of os.cpus()) {
+    const t = cpu.times;
+    idle += t.idle;
+    total += t.user + t.nice + t.sys + t.idle + t.irq;
+  }
+  return { idle, total, at: Date.now() };
+}
+
+/**
+ * Host CPU busy percent since the previous call. The first call (or one after a long pause)
+ * measures over a short interval instead, so the answer is never "since boot".
+ */
+export class CpuSampler {
+  #previous: CpuTimes | null = null;
+  readonly #intervalMs: number;
+
+  constructor(intervalMs = 200) {
+    this.#intervalMs = intervalMs;
+  }
+
+  async percent(): Promise<number> {
+    let previous = this.#previous;
+    if (previous === null || Date.now() - previous.at > 60_000 || Date.now() - previous.at < 50) {
+      previous = cpuTimes();
+      await new Promise((resolve) => setTimeout(resolve, this.#intervalMs));
+    }
+    const current = cpuTimes();
+    this.#previous = current;
+    const total = current.total - previous.total;
+    const idle = current.idle - previous.idle;
+    return total > 0 ? round1(Math.min(100, Math.max(0, (100 * (total - idle)) / total))) : 0;
+  }
+}
+
+export function round1(value: number): number {
+  return Math.round(value * 10) / 10;
+}
