@@ -1,0 +1,123 @@
+/**
+ * Filesystem edges of the HLS publisher: atomic writes, moves, disk usage, and deletion
+ * restricted to file names that are ours.
+ */
+import { randomBytes } from 'node:crypto';
+import { constants, promises as fs } from 'node:fs';
+import path from 'node:path';
+
+/** The output directory is missing and cannot be created, or is not writable. */
+export class HlsOutputError extends Error {
+  override name = 'HlsOutputError';
+  readonly path: string;
+  constructor(message: string, filePath: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.path = filePath;
+  }
+}
+
+/** Temp files of our atomic writes: `.<target name>.<random hex>.tmp`. */
+export const TEMP_FILE_PATTERN = /^\.(playlist\.m3u8|state\.json)\.[0-9a-f]{12}\.tmp$/;
+
+export function errorCode(error: unknown): string | undefined {
+  return (error as NodeJS.ErrnoException | undefined)?.code;
+}
+
+/** Write `data` next to `target` and rename it over `target`: readers see the old or the new file, never half. */
+export async function writeFileAtomic(target: string, data: string): Promise<void> {
+  const temp = path.join(
+    path.dirname(target),
+    `.${path.basename(target)}.${randomBytes(6).toString('hex')}.tmp`,
+  );
+  try {
+    await fs.writeFile(temp, data, { mode: 0o644 });
+    await fs.rename(temp, target);
+  } catch (error) {
+    await fs.rm(temp, { force: true }).catch(() => {});
+    throw error;
+  }
+}
+
+/** rename(2); across filesystems (EXDEV) copy then unlink. */
+export async function moveFile(source: string, target: string): Promise<void> {
+  try {
+    await fs.rename(source, target);
+  } catch (error) {
+    if (errorCode(error) !== 'EXDEV') throw error;
+    await fs.copyFile(source, target);
+    await fs.unlink(source);
+  }
+}
+
+/** Size of a regular file (not following symlinks), or null when it is missing or not a regular file. */
+export async function regularFileSize(file: string): Promise<number | null> {
+  try {
+    const stat = await fs.lstat(file);
+    return stat.isFile() ? stat.size : null;
+  } catch (error) {
+    if (errorCode(error) === 'ENOENT' || errorCode(error) === 'ENOTDIR') return null;
+    throw error;
+  }
+}
+
+/**
+ * Unlink `name` inside `dir` if (and only if) the name matches `pattern` and it is a regular
+ * file: whatever else lives there is not ours. Returns the bytes freed (0 when nothing was removed).
+ */
+export async function unlinkOurs(dir: string, name: string, pattern: RegExp): Promise<number> {
+  if (!pattern.test(name) || name !== path.basename(name)) return 0;
+  const file = path.join(dir, name);
+  const size = await regularFileSize(file);
+  if (size === null) return 0;
+  try {
+    await fs.unlink(file);
+    return size;
+  } catch (error) {
+    if (errorCode(error) === 'ENOENT') return 0;
+    throw error;
+  }
+}
+
+/** Names in `dir`, or [] when it does not exist. */
+export async function listDir(dir: string): Promise<string[]> {
+  try {
+    return await fs.readdir(dir);
+  } catch (error) {
+    if (errorCode(error) === 'ENOENT') return [];
+    throw error;
+  }
+}
+
+/** `mkdir -p` + a writability check, both reported as HlsOutputError. */
+export async function ensureWritableDir(dir: string): Promise<void> {
+  try {
+    await fs.mkdir(dir, { recursive: true });
+  } catch (error) {
+    throw new HlsOutputError(`cannot create HLS directory ${dir}: ${(error as Error).message}`, dir, {
+      cause: error,
+    });
+  }
+  try {
+    await fs.access(dir, constants.W_OK | constants.X_OK);
+  } catch (error) {
+    throw new HlsOutputError(`HLS directory ${dir} is not writable: ${(error as Error).message}`, dir, {
+      cause: error,
+    });
+  }
+}
+
+export async function dirExists(dir: string): Promise<boolean> {
+  try {
+    return (await fs.stat(dir)).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/** Used space of the filesystem holding `dir`, in percent, as `df` reports it (reserved blocks count as used). */
+export async function statfsUsage(dir: string): Promise<{ usedPercent: number }> {
+  const stats = await fs.statfs(dir);
+  const used = stats.blocks - stats.bfree;
+  const usable = used + stats.bavail;
+  return { usedPercent: usable > 0 ? (used / usable) * 100 : 0 };
+}

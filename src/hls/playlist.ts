@@ -1,0 +1,286 @@
+/**
+ * The public live playlist as a value: append a segment, slide the window, render the
+ * M3U8 text, parse our own M3U8 back after a supervisor restart. Pure: no I/O, no clock.
+ *
+ * Target duration rule: RFC 8216 §4.3.3.1 requires every EXTINF, rounded to the nearest
+ * integer, to be ≤ EXT-X-TARGETDURATION, and §6.2.1 forbids changing the target duration.
+ * Both cannot hold if the encoder ever emits a segment longer than planned (a late keyframe),
+ * so we start at ceil(segment_duration) and only ever RAISE it when such a segment appears:
+ * a playlist whose EXTINF exceeds its target is invalid for every player, while a target that
+ * grew once is tolerated by hls.js, Safari, VLC and ffmpeg. It never decreases.
+ */
+import type { PublicSegment } from './types.ts';
+
+export const PLAYLIST_FILE_NAME = 'playlist.m3u8';
+export const SEGMENT_NAME_PATTERN = /^seg-(\d{9})\.ts$/;
+const HLS_VERSION = 3;
+
+/** `seg-<9-digit sequence>.ts` */
+export function segmentFileName(sequence: number): string {
+  if (!Number.isSafeInteger(sequence) || sequence < 0 || sequence > 999_999_999) {
+    throw new RangeError(`segment sequence ${sequence} is not an integer in 0..999999999`);
+  }
+  return `seg-${String(sequence).padStart(9, '0')}.ts`;
+}
+
+/** The sequence number encoded in one of our segment file names, or null for any other name. */
+export function sequenceOfFileName(name: string): number | null {
+  const match = SEGMENT_NAME_PATTERN.exec(name);
+  return match ? Number(match[1]) : null;
+}
+
+export interface PlaylistEntry {
+  segment: PublicSegment;
+  /** Longest total duration (seconds) of any playlist that listed this segment (RFC 8216 §6.2.2). */
+  longestPlaylistSeconds: number;
+}
+
+export interface PlaylistModel {
+  targetDurationSeconds: number;
+  discontinuitySequence: number;
+  /** Sequence number the next appended segment gets. */
+  nextSequence: number;
+  /** The next appended segment is preceded by EXT-X-DISCONTINUITY. */
+  discontinuityPending: boolean;
+  /** Listed segments, oldest first, with consecutive sequence numbers. */
+  entries: PlaylistEntry[];
+}
+
+export interface NewSegment {
+  durationSeconds: number;
+  bytes: number;
+  programDateTime: number;
+  frames: number | null;
+}
+
+export function emptyPlaylist(segmentDurationSeconds: number): PlaylistModel {
+  return {
+    targetDurationSeconds: initialTargetDuration(segmentDurationSeconds),
+    discontinuitySequence: 0,
+    nextSequence: 0,
+    discontinuityPending: false,
+    entries: [],
+  };
+}
+
+export function initialTargetDuration(segmentDurationSeconds: number): number {
+  return Math.max(1, Math.ceil(segmentDurationSeconds));
+}
+
+/** EXT-X-MEDIA-SEQUENCE: the first listed segment, or the next one when nothing is listed. */
+export function mediaSequenceOf(model: PlaylistModel): number {
+  return model.entries[0]?.segment.sequence ?? model.nextSequence;
+}
+
+export function totalDurationSeconds(model: PlaylistModel): number {
+  return model.entries.reduce((sum, entry) => sum + entry.segment.durationSeconds, 0);
+}
+
+/** A new pipeline run begins: its first segment is a discontinuity, unless nothing was ever published. */
+export function beginRun(model: PlaylistModel): PlaylistModel {
+  return { ...model, discontinuityPending: model.nextSequence > 0 || model.entries.length > 0 };
+}
+
+export interface SlideResult {
+  model: PlaylistModel;
+  /** Entries that left the playlist (oldest first); their files must be retained for a while. */
+  removed: PlaylistEntry[];
+}
+
+/** Keep only the newest `maxSegments` entries. */
+export function slideWindow(model: PlaylistModel, maxSegments: number): SlideResult {
+  const keep = Math.max(0, Math.floor(maxSegments));
+  if (model.entries.length <= keep) return { model, removed: [] };
+  const cut = model.entries.length - keep;
+  return removeOldest(model, cut);
+}
+
+function removeOldest(model: PlaylistModel, count: number): SlideResult {
+  const removed = model.entries.slice(0, count);
+  const slidDiscontinuities = removed.filter((entry) => entry.segment.discontinuity).length;
+  return {
+    model: {
+      ...model,
+      discontinuitySequence: model.discontinuitySequence + slidDiscontinuities,
+      entries: model.entries.slice(count),
+    },
+    removed,
+  };
+}
+
+export interface AppendResult extends SlideResult {
+  segment: PublicSegment;
+}
+
+/** Append the next segment, raise the target duration if needed, slide to `maxSegments`. */
+export function appendSegment(model: PlaylistModel, input: NewSegment, maxSegments: number): AppendResult {
+  if (!(Number.isFinite(input.durationSeconds) && input.durationSeconds > 0)) {
+    throw new RangeError(`segment durationSeconds ${input.durationSeconds} must be a finite number > 0`);
+  }
+  const sequence = model.nextSequence;
+  const segment: PublicSegment = {
+    sequence,
+    uri: segmentFileName(sequence),
+    durationSeconds: input.durationSeconds,
+    bytes: input.bytes,
+    programDateTime: input.programDateTime,
+    discontinuity: model.discontinuityPending,
+    frames: input.frames,
+  };
+  const grown: PlaylistModel = {
+    ...model,
+    targetDurationSeconds: Math.max(model.targetDurationSeconds, roundedExtinf(input.durationSeconds)),
+    nextSequence: sequence + 1,
+    discontinuityPending: false,
+    entries: [...model.entries, { segment, longestPlaylistSeconds: 0 }],
+  };
+  const slid = slideWindow(grown, Math.max(1, maxSegments));
+  return { ...slid, model: withLongestPlaylist(slid.model), segment };
+}
+
+/** Record the current playlist length on every listed entry (they are all held by it now). */
+function withLongestPlaylist(model: PlaylistModel): PlaylistModel {
+  const total = totalDurationSeconds(model);
+  return {
+    ...model,
+    entries: model.entries.map((entry) =>
+      entry.longestPlaylistSeconds >= total ? entry : { ...entry, longestPlaylistSeconds: total },
+    ),
+  };
+}
+
+/**
+ * Drop entries whose files vanished (e.g. the output dir was deleted). Sequence numbers in a
+ * playlist must stay consecutive, so everything up to the newest missing entry goes.
+ */
+export function dropMissing(model: PlaylistModel, isPresent: (entry: PlaylistEntry) => boolean): SlideResult {
+  let lastMissing = -1;
+  model.entries.forEach((entry, index) => {
+    if (!isPresent(entry)) lastMissing = index;
+  });
+  if (lastMissing < 0) return { model, removed: [] };
+  const slid = removeOldest(model, lastMissing + 1);
+  return {
+    model: { ...slid.model, discontinuityPending: true },
+    removed: slid.removed.filter(isPresent),
+  };
+}
+
+function roundedExtinf(durationSeconds: number): number {
+  return Math.round(Number(durationSeconds.toFixed(3)));
+}
+
+/** The M3U8 text; null while nothing is listed (a live playlist without segments helps no player). */
+export function renderPlaylist(model: PlaylistModel): string | null {
+  if (model.entries.length === 0) return null;
+  const lines = [
+    '#EXTM3U',
+    `#EXT-X-VERSION:${HLS_VERSION}`,
+    `#EXT-X-TARGETDURATION:${model.targetDurationSeconds}`,
+    `#EXT-X-MEDIA-SEQUENCE:${mediaSequenceOf(model)}`,
+    `#EXT-X-DISCONTINUITY-SEQUENCE:${model.discontinuitySequence}`,
+  ];
+  for (const { segment } of model.entries) {
+    if (segment.discontinuity) lines.push('#EXT-X-DISCONTINUITY');
+    lines.push(`#EXT-X-PROGRAM-DATE-TIME:${new Date(segment.programDateTime).toISOString()}`);
+    lines.push(`#EXTINF:${segment.durationSeconds.toFixed(3)},`);
+    lines.push(segment.uri);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+export class PlaylistParseError extends Error {
+  override name = 'PlaylistParseError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+export interface ParsedPlaylist {
+  targetDurationSeconds: number;
+  mediaSequence: number;
+  discontinuitySequence: number;
+  segments: Array<
+    Pick<PublicSegment, 'sequence' | 'uri' | 'durationSeconds' | 'programDateTime' | 'discontinuity'>
+  >;
+}
+
+/** Parse a playlist this module rendered (used to continue it after a supervisor restart). */
+export function parsePlaylist(text: string): ParsedPlaylist {
+  const lines = text.split(/\r?\n/).map((line) => line.trim());
+  if (lines[0] !== '#EXTM3U') throw new PlaylistParseError('playlist does not start with #EXTM3U');
+  let targetDurationSeconds: number | null = null;
+  let mediaSequence = 0;
+  let discontinuitySequence = 0;
+  const segments: ParsedPlaylist['segments'] = [];
+  let pending: { discontinuity: boolean; programDateTime: number | null; durationSeconds: number | null } = {
+    discontinuity: false,
+    programDateTime: null,
+    durationSeconds: null,
+  };
+  for (const [index, line] of lines.entries()) {
+    if (line === '' || index === 0) continue;
+    const [tag, value = ''] = splitTag(line);
+    switch (tag) {
+      case '#EXT-X-TARGETDURATION':
+        targetDurationSeconds = parseNonNegativeInteger(value, tag);
+        break;
+      case '#EXT-X-MEDIA-SEQUENCE':
+        mediaSequence = parseNonNegativeInteger(value, tag);
+        break;
+      case '#EXT-X-DISCONTINUITY-SEQUENCE':
+        discontinuitySequence = parseNonNegativeInteger(value, tag);
+        break;
+      case '#EXT-X-DISCONTINUITY':
+        pending.discontinuity = true;
+        break;
+      case '#EXT-X-PROGRAM-DATE-TIME': {
+        const time = Date.parse(value);
+        if (Number.isNaN(time))
+          throw new PlaylistParseError(`${tag} value "${value}" is not an ISO 8601 date`);
+        pending.programDateTime = time;
+        break;
+      }
+      case '#EXTINF': {
+        const duration = Number(value.split(',')[0]);
+        if (!(Number.isFinite(duration) && duration > 0)) {
+          throw new PlaylistParseError(`#EXTINF value "${value}" is not a positive duration`);
+        }
+        pending.durationSeconds = duration;
+        break;
+      }
+      default: {
+        if (line.startsWith('#')) break;
+        if (pending.durationSeconds === null)
+          throw new PlaylistParseError(`segment "${line}" has no #EXTINF`);
+        const sequence = mediaSequence + segments.length;
+        if (sequenceOfFileName(line) !== sequence) {
+          throw new PlaylistParseError(
+            `segment "${line}" is not ${segmentFileName(sequence)} (sequence ${sequence})`,
+          );
+        }
+        segments.push({
+          sequence,
+          uri: line,
+          durationSeconds: pending.durationSeconds,
+          programDateTime: pending.programDateTime ?? 0,
+          discontinuity: pending.discontinuity,
+        });
+        pending = { discontinuity: false, programDateTime: null, durationSeconds: null };
+      }
+    }
+  }
+  if (targetDurationSeconds === null) throw new PlaylistParseError('playlist has no #EXT-X-TARGETDURATION');
+  return { targetDurationSeconds, mediaSequence, discontinuitySequence, segments };
+}
+
+function splitTag(line: string): [string, string?] {
+  const colon = line.indexOf(':');
+  return colon < 0 ? [line] : [line.slice(0, colon), line.slice(colon + 1)];
+}
+
+function parseNonNegativeInteger(value: string, tag: string): number {
+  if (!/^\d+$/.test(value))
+    throw new PlaylistParseError(`${tag} value "${value}" is not a non-negative integer`);
+  return Number(value);
+}
