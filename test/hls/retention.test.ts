@@ -1,6 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { appendSegment, emptyPlaylist, type PlaylistEntry, type PlaylistModel } from '../../src/hls/playlist.ts';
+import {
+  appendSegment,
+  emptyPlaylist,
+  type PlaylistEntry,
+  type PlaylistModel,
+} from '../../src/hls/playlist.ts';
 import {
   classifyDiskPressure,
   DISK_CRITICAL_PERCENT,

@@ -1,0 +1,134 @@
+/**
+ * GET/HEAD /hls/desktop/playlist.m3u8 (from memory) and /hls/desktop/seg-<9 digits>.ts (from
+ * disk), with CORS for any origin and single byte ranges. Only names of our exact patterns
+ * are served, opened with O_NOFOLLOW: traversal, encoded slashes, symlinks and any other
+ * file of the public dir answer 404.
+ */
+import { constants, promises as fs } from 'node:fs';
+import path from 'node:path';
+import Router from '@koa/router';
+import type Koa from 'koa';
+import { PLAYLIST_FILE_NAME, SEGMENT_NAME_PATTERN } from '../../hls/playlist.ts';
+
+export const PLAYLIST_CONTENT_TYPE = 'application/vnd.apple.mpegurl';
+export const SEGMENT_CONTENT_TYPE = 'video/mp2t';
+/**
+ * A segment's bytes never change under its name, but a name can come back after the output dir
+ * was wiped (sequence restarts at 0): a short lifetime covers every legitimate use (a segment is
+ * only useful for about one playlist length) without pinning stale bytes in caches.
+ */
+export const SEGMENT_CACHE_CONTROL = 'public, max-age=60, immutable';
+export const PLAYLIST_CACHE_CONTROL = 'no-cache';
+const ALLOWED_METHODS = 'GET, HEAD, OPTIONS';
+const EXPOSED_HEADERS = 'Content-Length, Content-Range, Accept-Ranges';
+
+export interface HlsRouterOptions {
+  /** Directory holding playlist.m3u8 and the segments (HlsSnapshot.publicDir). */
+  publicDir: string;
+  /** The current playlist text, or null while none exists. */
+  playlist: () => string | null;
+}
+
+function notFound(ctx: Koa.Context): void {
+  ctx.status = 404;
+  ctx.body = { error: 'not found' };
+}
+
+async function cors(ctx: Koa.Context, next: Koa.Next): Promise<void> {
+  ctx.set('Access-Control-Allow-Origin', '*');
+  ctx.set('Access-Control-Expose-Headers', EXPOSED_HEADERS);
+  await next();
+}
+
+function preflight(ctx: Koa.Context): void {
+  ctx.set('Access-Control-Allow-Methods', ALLOWED_METHODS);
+  ctx.set('Access-Control-Allow-Headers', ctx.get('Access-Control-Request-Headers') || 'Range');
+  ctx.set('Access-Control-Max-Age', '86400');
+  ctx.set('Allow', ALLOWED_METHODS);
+  ctx.status = 204;
+}
+
+export type ByteRange = { start: number; end: number } | 'unsatisfiable' | null;
+
+/** A single `bytes=` range against a file of `size` bytes; null = serve the whole file. */
+export function parseRange(header: string | undefined, size: number): ByteRange {
+  if (!header) return null;
+  const match = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
+  if (!match) return null; // multiple or foreign ranges: the whole file is a valid answer (RFC 9110 §14.2)
+  const [, first = '', last = ''] = match;
+  if (first === '' && last === '') return null;
+  if (first === '') {
+    const suffix = Number(last);
+    if (suffix === 0) return 'unsatisfiable';
+    return { start: Math.max(0, size - suffix), end: size - 1 };
+  }
+  const start = Number(first);
+  const end = last === '' ? size - 1 : Math.min(Number(last), size - 1);
+  if (start >= size || end < start) return 'unsatisfiable';
+  return { start, end };
+}
+
+async function serveSegment(ctx: Koa.Context, publicDir: string, name: string): Promise<void> {
+  if (!SEGMENT_NAME_PATTERN.test(name)) return notFound(ctx);
+  let handle: fs.FileHandle;
+  try {
+    handle = await fs.open(path.join(publicDir, name), constants.O_RDONLY | constants.O_NOFOLLOW);
+  } catch {
+    return notFound(ctx);
+  }
+  let handedOver = false;
+  try {
+    const stat = await handle.stat();
+    if (!stat.isFile()) return notFound(ctx);
+    const range = parseRange(ctx.get('Range') || undefined, stat.size);
+    ctx.set('Cache-Control', SEGMENT_CACHE_CONTROL);
+    ctx.set('Accept-Ranges', 'bytes');
+    ctx.set('Last-Modified', stat.mtime.toUTCString());
+    ctx.type = SEGMENT_CONTENT_TYPE;
+    if (range === 'unsatisfiable') {
+      ctx.status = 416;
+      ctx.set('Content-Range', `bytes */${stat.size}`);
+      ctx.body = { error: 'range not satisfiable' };
+      return;
+    }
+    const { start, end } = range ?? { start: 0, end: stat.size - 1 };
+    ctx.status = range ? 206 : 200;
+    if (range) ctx.set('Content-Range', `bytes ${start}-${end}/${stat.size}`);
+    if (ctx.method === 'HEAD') {
+      // No body: a stream handed to Koa for HEAD would never be read nor closed.
+      ctx.set('Content-Length', String(end - start + 1));
+      return;
+    }
+    ctx.body = stat.size === 0 ? '' : handle.createReadStream({ start, end, autoClose: true });
+    ctx.length = end - start + 1;
+    handedOver = stat.size > 0;
+  } finally {
+    if (!handedOver) await handle.close();
+  }
+}
+
+/** Router for /hls/desktop/*; mount with createApp({ extraRouters }). */
+export function createHlsRouter(options: HlsRouterOptions): Router {
+  // strict: `seg-….ts/` is not the name of a segment.
+  const router = new Router({ strict: true });
+  const publicDir = path.resolve(options.publicDir);
+
+  router.use('/hls', cors);
+
+  router.options('/hls/{*rest}', preflight);
+
+  router.get(`/hls/desktop/${PLAYLIST_FILE_NAME}`, (ctx) => {
+    const text = options.playlist();
+    if (text === null) return notFound(ctx);
+    ctx.set('Cache-Control', PLAYLIST_CACHE_CONTROL);
+    ctx.type = PLAYLIST_CONTENT_TYPE;
+    ctx.body = text;
+  });
+
+  router.get('/hls/desktop/:name', (ctx) => serveSegment(ctx, publicDir, ctx.params.name ?? ''));
+
+  // Everything else under /hls (traversal attempts included) is a plain 404, never a file.
+  router.all('/hls{/*rest}', notFound);
+
+  return router;
+}
