@@ -170,6 +170,16 @@ remove_path() {
   if [[ "$dry_run" != true ]]; then rm -rf -- "$1"; fi
 }
 
+# ensure_symlink TARGET LINK: LINK points at TARGET (a path as seen on the installed system).
+ensure_symlink() {
+  if [[ -L "$2" && "$(readlink "$2")" == "$1" ]]; then return 0; fi
+  changed '+' "$2 -> $1"
+  if [[ "$dry_run" != true ]]; then
+    install -d -m 0755 "$(dirname "$2")"
+    ln -sfn "$1" "$2"
+  fi
+}
+
 # sync_dir SRC DST: DST becomes a copy of SRC (files only; stale files removed).
 sync_dir() {
   local src="$1" dst="$2" file rel
@@ -400,6 +410,35 @@ install_config() {
     log "  = $etc_dir/api-token (kept as it is)"
   fi
   install_alertmanager_config
+  install_prometheus_targets
+}
+
+config_port() {
+  "$node_bin" -e '
+    try { const c = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")); console.log(c.port ?? 8888); }
+    catch { console.log(8888); }' "$etc_dir/config.json" 2>/dev/null || echo 8888
+}
+
+# prometheus/prometheus.yml discovers kiosks from targets/kiosks.yml next to it. On the
+# kiosk that is this kiosk alone: an operator-owned file in /etc, linked into place.
+install_prometheus_targets() {
+  local targets="$etc_dir/prometheus-targets.yml" name
+  if [[ ! -e "$targets" ]]; then
+    name="$(hostname -s 2>/dev/null || echo kiosk)"
+    cat >"$tmp_dir/prometheus-targets.yml" <<YAML
+# This kiosk, for the local desktop-streamer-prometheus.service (file-based discovery:
+# Prometheus re-reads it within a minute). kiosk = the name used in alerts and dashboards.
+- targets: ["127.0.0.1:$(config_port)"]
+  labels:
+    kiosk: ${name}
+YAML
+    install_file "$tmp_dir/prometheus-targets.yml" "$targets" 0644
+  else
+    log "  = $targets (kept as it is)"
+  fi
+  if [[ -d "$app_dir/prometheus" || "$dry_run" == true ]]; then
+    ensure_symlink "/etc/desktop-streamer/prometheus-targets.yml" "$app_dir/prometheus/targets/kiosks.yml"
+  fi
 }
 
 # /etc/desktop-streamer/alertmanager/ belongs to the operator: seeded once, from the older
@@ -474,9 +513,7 @@ print_urls() {
   local host port
   host="$(hostname -I 2>/dev/null | awk '{print $1}')"
   host="${host:-localhost}"
-  port="$("$node_bin" -e '
-    try { const c = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")); console.log(c.port ?? 8888); }
-    catch { console.log(8888); }' "$etc_dir/config.json" 2>/dev/null || echo 8888)"
+  port="$(config_port)"
   log ''
   log "desktop-streamer:"
   log "  stream:      http://${host}:${port}/hls/desktop/playlist.m3u8"

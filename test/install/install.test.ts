@@ -1,7 +1,18 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { cp, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import {
+  cp,
+  lstat,
+  mkdir,
+  mkdtemp,
+  readdir,
+  readFile,
+  readlink,
+  rm,
+  stat,
+  writeFile,
+} from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
@@ -12,13 +23,17 @@ const execFileAsync = promisify(execFile);
 const repo = fileURLToPath(new URL('../../', import.meta.url));
 const installScript = path.join(repo, 'install.sh');
 
-/** Every file and directory under `dir`: relative path -> mode + sha256 of the content. */
+/** Every file, directory and symlink under `dir`: relative path -> mode + sha256 of the content (or link target). */
 async function manifest(dir: string): Promise<Record<string, string>> {
   const entries: Record<string, string> = {};
   for (const name of await readdir(dir, { recursive: true })) {
     const full = path.join(dir, name);
-    const info = await stat(full);
+    const info = await lstat(full);
     const mode = (info.mode & 0o7777).toString(8);
+    if (info.isSymbolicLink()) {
+      entries[name] = `link ${await readlink(full)}`;
+      continue;
+    }
     entries[name] = info.isDirectory()
       ? `dir ${mode}`
       : `${mode} ${createHash('sha256')
@@ -101,6 +116,15 @@ describe('install.sh', () => {
     assert.equal((await stat(tokenFile)).mode & 0o777, 0o600);
     assert.match(first, /http:\/\/\S+:8888\/hls\/desktop\/playlist\.m3u8/);
     assert.match(first, /systemctl skipped/);
+    // The local Prometheus scrapes this kiosk through prometheus.yml's file-based discovery.
+    assert.equal(
+      await readlink(path.join(app, 'prometheus', 'targets', 'kiosks.yml')),
+      '/etc/desktop-streamer/prometheus-targets.yml',
+    );
+    assert.match(
+      await readFile(path.join(root, 'etc', 'desktop-streamer', 'prometheus-targets.yml'), 'utf8'),
+      /- targets: \["127\.0\.0\.1:8888"\]/,
+    );
 
     const before = await manifest(root);
     const second = await install(source, root);
