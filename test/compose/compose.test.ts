@@ -93,7 +93,9 @@ describe('compose checks reject what they should', () => {
 
   it('flags a bind mount whose source is not in the repository', () => {
     const doc = load();
-    (doc.services?.grafana?.volumes as unknown[]).push({ type: 'bind', source: './nowhere', target: '/x' });
+    const grafana = doc.services?.grafana;
+    assert.ok(grafana?.volumes);
+    grafana.volumes.push({ type: 'bind', source: './nowhere', target: '/x' });
     assert.match(projectProblems(doc, REPO).join('\n'), /"\.\/nowhere" does not exist/);
   });
 
