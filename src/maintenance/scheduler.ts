@@ -7,7 +7,7 @@ import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Logger } from '../logger.ts';
 
 export interface MaintenanceJob {
-  /** Metric label and log field; [a-z0-9_]+. */
+  /** Metric label and log field: lowercase letters, digits, _ and -. */
   name: string;
   /** node-cron expression (5 fields, or 6 with seconds first). */
   schedule: string;
@@ -48,14 +48,14 @@ export class MaintenanceJobError extends Error {
   }
 }
 
-const JOB_NAME = /^[a-z][a-z0-9_]*$/;
+const JOB_NAME = /^[a-z][a-z0-9_-]*$/;
 
 function validateJobs(jobs: MaintenanceJob[]): void {
   const seen = new Set<string>();
   for (const job of jobs) {
     if (!JOB_NAME.test(job.name)) {
       throw new MaintenanceConfigError(
-        `maintenance job name ${JSON.stringify(job.name)} is invalid: use lowercase letters, digits and _`,
+        `maintenance job name ${JSON.stringify(job.name)} is invalid: use lowercase letters, digits, _ and -, starting with a letter`,
       );
     }
     if (seen.has(job.name)) {

@@ -61,6 +61,12 @@ describe('createMaintenance', () => {
         }),
       MaintenanceConfigError,
     );
+    // Names as main.ts uses them.
+    createMaintenance({
+      logger: silent,
+      registry: new Registry(),
+      jobs: [{ name: 'segment-sweep', schedule: '17 3 * * *', run: async () => {} }],
+    });
   });
 
   it('exposes zeroed series for every job before the first run', async () => {
