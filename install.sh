@@ -468,9 +468,11 @@ install_alertmanager_config() {
 # Gives the operator-owned secrets to the service users (only on a real system).
 set_ownership() {
   if [[ -n "$root" ]]; then return 0; fi
+  # Alertmanager runs as prometheus: it reads its config and the 0600 secret files that
+  # alertmanager-config writes through the group; nobody else can.
   if getent group prometheus >/dev/null && [[ -d "$etc_dir/alertmanager" ]]; then
-    run chgrp -R prometheus "$etc_dir/alertmanager"
-    run chmod 0750 "$etc_dir/alertmanager"
+    run chown -R root:prometheus "$etc_dir/alertmanager"
+    run chmod -R g+rX,g-w,o-rwx "$etc_dir/alertmanager"
   fi
 }
 
