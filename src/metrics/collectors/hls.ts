@@ -17,7 +17,7 @@ export const SEGMENT_SIZE_BUCKETS = [16, 32, 64, 128, 256, 512, 1024, 2048, 4096
 );
 
 export interface WindowRates {
-  bitsPerSecond: number;
+  bytesPerSecond: number;
   /** NaN when no segment in the window has a frame count. */
   framesPerSecond: number;
 }
@@ -38,7 +38,7 @@ export function windowRates(segments: readonly PublicSegment[]): WindowRates {
     }
   }
   return {
-    bitsPerSecond: seconds > 0 ? (bytes * 8) / seconds : 0,
+    bytesPerSecond: seconds > 0 ? bytes / seconds : 0,
     framesPerSecond: framedSeconds > 0 ? frames / framedSeconds : seconds > 0 ? Number.NaN : 0,
   };
 }
@@ -99,8 +99,8 @@ export function hlsCollector(deps: HlsCollectorDeps): CollectorDefinition {
         'Discontinuities published.',
       );
       const bitrate = metrics.gauge(
-        'desktop_streamer_hls_output_bitrate_bits_per_second',
-        'Measured bitrate over the playlist window (0 with an empty playlist).',
+        'desktop_streamer_hls_output_bitrate_bytes_per_second',
+        'Measured bitrate over the playlist window, in bytes per second (0 with an empty playlist).',
       );
       const framesPerSecond = metrics.gauge(
         'desktop_streamer_hls_output_frames_per_second',
@@ -130,7 +130,7 @@ export function hlsCollector(deps: HlsCollectorDeps): CollectorDefinition {
         diskBytes.set(snapshot.bytesOnDisk);
         mediaSequence.set(snapshot.mediaSequence);
         const rates = windowRates(snapshot.segments);
-        bitrate.set(rates.bitsPerSecond);
+        bitrate.set(rates.bytesPerSecond);
         framesPerSecond.set(rates.framesPerSecond);
       };
     },

@@ -30,8 +30,8 @@ export function identityCollector(deps: IdentityCollectorDeps): CollectorDefinit
       );
       const fps = metrics.gauge('desktop_streamer_config_fps', 'Configured frame rate.');
       const bitrate = metrics.gauge(
-        'desktop_streamer_config_bitrate_bits_per_second',
-        'Configured video bitrate in bits per second.',
+        'desktop_streamer_config_bitrate_bytes_per_second',
+        'Configured video bitrate in bytes per second (bitrate kbit/s × 125).',
       );
       const segmentDuration = metrics.gauge(
         'desktop_streamer_config_segment_duration_seconds',
@@ -76,7 +76,7 @@ export function identityCollector(deps: IdentityCollectorDeps): CollectorDefinit
           );
         }
         fps.set(config.fps);
-        bitrate.set(config.bitrate * 1000);
+        bitrate.set((config.bitrate * 1000) / 8);
         segmentDuration.set(config.segment_duration);
         gpuMemoryLimit.set(config.unity_optimization.gpu_memory_limit_mb * MIB);
         maxRestarts.set(config.max_restarts);

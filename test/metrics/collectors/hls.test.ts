@@ -15,17 +15,17 @@ function setup(now = () => NOW) {
 }
 
 test('windowRates: bytes*8 and frames over the window duration; fps only over segments with a frame count', () => {
-  assert.deepEqual(windowRates([]), { bitsPerSecond: 0, framesPerSecond: 0 });
+  assert.deepEqual(windowRates([]), { bytesPerSecond: 0, framesPerSecond: 0 });
   const rates = windowRates([
     segment(1, { durationSeconds: 2, bytes: 500_000, frames: 30 }),
     segment(2, { durationSeconds: 1.5, bytes: 250_000, frames: 22 }),
     segment(3, { durationSeconds: 2, bytes: 400_000, frames: null }),
   ]);
-  assert.equal(rates.bitsPerSecond, ((500_000 + 250_000 + 400_000) * 8) / 5.5);
+  assert.equal(rates.bytesPerSecond, (500_000 + 250_000 + 400_000) / 5.5);
   assert.equal(rates.framesPerSecond, 52 / 3.5);
   assert.ok(Number.isNaN(windowRates([segment(1, { frames: null })]).framesPerSecond), 'unknown, not 0');
   assert.deepEqual(windowRates([segment(1, { durationSeconds: 0 })]), {
-    bitsPerSecond: 0,
+    bytesPerSecond: 0,
     framesPerSecond: 0,
   });
 });
@@ -50,7 +50,7 @@ test('snapshot series: totals, timestamps, disk, sequence, measured rates', asyn
   assert.equal(sampleValue(samples, 'desktop_streamer_hls_segments_on_disk'), 8);
   assert.equal(sampleValue(samples, 'desktop_streamer_hls_disk_bytes'), 4_000_000);
   assert.equal(sampleValue(samples, 'desktop_streamer_hls_media_sequence'), 5);
-  assert.equal(sampleValue(samples, 'desktop_streamer_hls_output_bitrate_bits_per_second'), 2_000_000);
+  assert.equal(sampleValue(samples, 'desktop_streamer_hls_output_bitrate_bytes_per_second'), 250_000);
   assert.equal(sampleValue(samples, 'desktop_streamer_hls_output_frames_per_second'), 15);
 });
 
@@ -68,7 +68,7 @@ test('before the first segment: timestamp 0, lag counted from the supervisor sta
   const samples = await scrapeSamples(registry);
   assert.equal(sampleValue(samples, 'desktop_streamer_hls_last_segment_timestamp_seconds'), 0);
   assert.equal(sampleValue(samples, 'desktop_streamer_hls_segment_lag_seconds'), 3600 - 2);
-  assert.equal(sampleValue(samples, 'desktop_streamer_hls_output_bitrate_bits_per_second'), 0);
+  assert.equal(sampleValue(samples, 'desktop_streamer_hls_output_bitrate_bytes_per_second'), 0);
   assert.equal(sampleValue(samples, 'desktop_streamer_hls_output_frames_per_second'), 0);
 });
 

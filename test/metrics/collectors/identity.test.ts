@@ -45,7 +45,7 @@ test('build_info, capture_info and the configured targets in base units', async 
     fps: 15,
   });
   assert.equal(sampleValue(samples, 'desktop_streamer_config_fps'), 20);
-  assert.equal(sampleValue(samples, 'desktop_streamer_config_bitrate_bits_per_second'), 2_500_000);
+  assert.equal(sampleValue(samples, 'desktop_streamer_config_bitrate_bytes_per_second'), 312_500);
   assert.equal(sampleValue(samples, 'desktop_streamer_config_segment_duration_seconds'), 4);
   assert.equal(sampleValue(samples, 'desktop_streamer_config_gpu_memory_limit_bytes'), 768 * 1024 * 1024);
   assert.equal(sampleValue(samples, 'desktop_streamer_config_max_restarts'), 9);
