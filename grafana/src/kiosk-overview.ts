@@ -271,8 +271,13 @@ function qualityRow(board: dashboard.DashboardBuilder): void {
       unit: 'bps',
       span: 6,
     })
-      .withTarget(query(`desktop_streamer_hls_output_bitrate_bits_per_second{${S}}`, '{{kiosk}} measured'))
-      .withTarget(query(`desktop_streamer_config_bitrate_bits_per_second{${S}}`, '{{kiosk}} configured', 'B'))
+      // Exported in bytes/s (Prometheus base unit); shown in bit/s like the `bitrate` setting.
+      .withTarget(
+        query(`8 * desktop_streamer_hls_output_bitrate_bytes_per_second{${S}}`, '{{kiosk}} measured'),
+      )
+      .withTarget(
+        query(`8 * desktop_streamer_config_bitrate_bytes_per_second{${S}}`, '{{kiosk}} configured', 'B'),
+      )
       .withOverride(referenceSeriesOverride())
       .min(0),
   );
