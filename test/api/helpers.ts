@@ -26,7 +26,16 @@ export function supervisorSnapshot(overrides: Partial<SupervisorSnapshot> = {}):
     startedAt: now - 30 * 60_000,
     capture: {
       display: ':0',
-      monitor: { index: 1, name: 'DUMMY1', outputs: ['DUMMY1'], primary: false, x: 1920, y: 0, width: 1280, height: 720 },
+      monitor: {
+        index: 1,
+        name: 'DUMMY1',
+        outputs: ['DUMMY1'],
+        primary: false,
+        x: 1920,
+        y: 0,
+        width: 1280,
+        height: 720,
+      },
       fallbackToPrimary: false,
       encoder: { element: 'x264enc', reason: 'no VAAPI device: vah264enc and vaapih264enc missing' },
       width: 1280,
@@ -36,17 +45,42 @@ export function supervisorSnapshot(overrides: Partial<SupervisorSnapshot> = {}):
       keyframeIntervalSeconds: 2,
       segmentDurationSeconds: 2,
     },
-    pipeline: { pid: process.pid, startedAt: now - 60_000, argv: ['gst-launch-1.0', '-e', '-m', 'ximagesrc'] },
+    pipeline: {
+      pid: process.pid,
+      startedAt: now - 60_000,
+      argv: ['gst-launch-1.0', '-e', '-m', 'ximagesrc'],
+    },
     restartCount: 2,
-    restartsByReason: { ...zeroCounts<RestartReason>(['exited', 'stalled', 'error_burst', 'capture_changed', 'encoder_demoted', 'manual']), stalled: 1, manual: 1 },
+    restartsByReason: {
+      ...zeroCounts<RestartReason>([
+        'exited',
+        'stalled',
+        'error_burst',
+        'capture_changed',
+        'encoder_demoted',
+        'manual',
+      ]),
+      stalled: 1,
+      manual: 1,
+    },
     recentRestarts: [
       { at: now - 10 * 60_000, reason: 'stalled', detail: 'no new segment for 6 s' },
       { at: now - 2 * 60_000, reason: 'manual', detail: 'API' },
     ],
-    errorsByType: { ...zeroCounts<PipelineErrorType>(['display', 'encoder', 'resource', 'stream', 'process', 'other']), stream: 3 },
-    recentErrors: [{ at: now - 5 * 60_000, type: 'stream', message: 'Internal data stream error.', element: 'ximagesrc0' }],
+    errorsByType: {
+      ...zeroCounts<PipelineErrorType>(['display', 'encoder', 'resource', 'stream', 'process', 'other']),
+      stream: 3,
+    },
+    recentErrors: [
+      { at: now - 5 * 60_000, type: 'stream', message: 'Internal data stream error.', element: 'ximagesrc0' },
+    ],
     errorsInWindow: 1,
-    lastError: { at: now - 5 * 60_000, type: 'stream', message: 'Internal data stream error.', element: 'ximagesrc0' },
+    lastError: {
+      at: now - 5 * 60_000,
+      type: 'stream',
+      message: 'Internal data stream error.',
+      element: 'ximagesrc0',
+    },
     warningsTotal: 4,
     backoffSeconds: 0,
     stateHistory: [
@@ -149,7 +183,11 @@ export interface TestServerOptions {
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
   const logRing = options.logRing ?? new LogRing(500);
   const logOutput: string[] = [];
-  const logger = createLogger({ level: 'debug', ring: logRing, destination: { write: (chunk: string) => void logOutput.push(chunk) } });
+  const logger = createLogger({
+    level: 'debug',
+    ring: logRing,
+    destination: { write: (chunk: string) => void logOutput.push(chunk) },
+  });
   const supervisor = new FakeSupervisor();
   const hls = new FakeHls();
   const deps: AppDeps = {
