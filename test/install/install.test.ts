@@ -191,6 +191,41 @@ describe('install.sh', () => {
     assert.ok(!Object.keys(await manifest(root)).some((p) => p.startsWith('etc/desktop-streamer')));
   });
 
+  it('--prefix moves the app, and the installed units still pass systemd-analyze verify', async (t) => {
+    const { source, root } = await setup(t);
+    await install(source, root, '--prefix', '/srv/desktop-streamer');
+    assert.equal(
+      await readFile(path.join(root, 'srv', 'desktop-streamer', 'dist', 'cli', 'index.js'), 'utf8'),
+      'console.log("desktop-streamer");\n',
+    );
+    const unitPath = path.join(root, 'etc', 'systemd', 'system', 'desktop-streamer.service');
+    const unit = await readFile(unitPath, 'utf8');
+    assert.match(unit, /^ExecStart=\S+ \/srv\/desktop-streamer\/dist\/cli\/index\.js run /m);
+    assert.doesNotMatch(unit, /\/opt\/desktop-streamer/);
+    const { stdout, stderr } = await execFileAsync('systemd-analyze', ['verify', unitPath], { cwd: '/' });
+    assert.equal(`${stdout}${stderr}`.trim(), '');
+  });
+
+  it('refuses a Node.js older than 20 with a clear message', async (t) => {
+    const { source, root, base } = await setup(t);
+    // A `node` that reports Debian 12's own version, first on PATH.
+    const bin = path.join(base, 'bin');
+    await mkdir(bin);
+    await writeFile(path.join(bin, 'node'), '#!/bin/sh\necho v18.19.0\n', { mode: 0o755 });
+    await assert.rejects(
+      execFileAsync(
+        'bash',
+        [installScript, '--root', root, '--source', source, '--no-packages', '--no-build'],
+        {
+          env: { ...process.env, PATH: `${bin}:${process.env.PATH}` },
+        },
+      ),
+      (error: { code?: number; stderr?: string }) =>
+        error.code === 1 && /Node\.js >= 20 is required, found v18\.19\.0/.test(error.stderr ?? ''),
+    );
+    assert.deepEqual(await manifest(root), {});
+  });
+
   it('rejects an unknown option with its name', async () => {
     await assert.rejects(
       execFileAsync('bash', [installScript, '--frobnicate']),
