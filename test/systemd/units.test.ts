@@ -73,6 +73,9 @@ describe('systemd units', () => {
     assert.equal(one('MemoryMax'), '800M');
     assert.equal(one('PrivateTmp'), 'yes');
     assert.equal(one('BindReadOnlyPaths'), '/tmp/.X11-unix');
+    // output_dir /tmp/hls survives restarts, so the playlist's media sequence never goes back.
+    assert.equal(one('BindPaths'), '/run/desktop-streamer/hls:/tmp/hls');
+    assert.equal(one('RuntimeDirectoryPreserve'), 'restart');
     assert.equal(one('DeviceAllow'), 'char-drm rw');
     assert.equal(one('CapabilityBoundingSet'), '');
     assert.match(
