@@ -148,13 +148,22 @@ export class FakeSupervisor implements SupervisorControl {
 }
 
 export class FakeHls {
-  current: HlsSnapshot;
+  #current: HlsSnapshot;
+  /** Until a test sets `current`, the newest segment is always 1 s old (a live stream, however slow the test). */
+  #live = true;
   cleanups = 0;
   constructor(snapshot: HlsSnapshot = hlsSnapshot()) {
-    this.current = snapshot;
+    this.#current = snapshot;
+  }
+  get current(): HlsSnapshot {
+    return this.#current;
+  }
+  set current(snapshot: HlsSnapshot) {
+    this.#current = snapshot;
+    this.#live = false;
   }
   snapshot(): HlsSnapshot {
-    return this.current;
+    return this.#live ? { ...this.#current, lastSegmentAt: Date.now() - 1000 } : this.#current;
   }
   async cleanup(): Promise<{ removedFiles: number; removedBytes: number }> {
     this.cleanups += 1;
