@@ -147,6 +147,7 @@ export class Supervisor implements SupervisorControl {
   async stopStreaming(): Promise<void> {
     this.#cancelRestart();
     await this.#serialise(async () => {
+      this.#cancelRestart(); // a restart scheduled while this step waited its turn
       await this.#stopChild();
       this.#setState('stopped');
     });
@@ -432,9 +433,10 @@ export class Supervisor implements SupervisorControl {
     this.#backoffSeconds = delay;
     this.#setState('backoff');
     await this.#serialise(() => this.#stopChild());
+    if (this.#state !== 'backoff') return; // stopped while the old pipeline was being stopped
     this.#restartTimer = setTimeout(() => {
       this.#restartTimer = null;
-      void this.#serialise(() => this.#launch());
+      if (this.#state === 'backoff') void this.#serialise(() => this.#launch());
     }, delay * 1000);
   }
 
