@@ -237,7 +237,8 @@ test('a stopped stream reaches email, Slack, Discord and the webhook, and so doe
   for (const chat of [firingSlack, firingDiscord]) {
     const [attachment] = (chat.body as SlackPayload).attachments;
     assert.equal(attachment?.color, 'danger');
-    assert.ok(attachment?.text.includes(`*${KIOSK}*`), attachment?.text);
+    assert.ok(attachment?.title.includes(`on ${KIOSK}`), attachment?.title);
+    assert.ok(attachment?.text.includes(`Kiosk ${KIOSK} (127.0.0.1:${stack.port})`), attachment?.text);
     assert.ok(attachment?.text.includes(`http://127.0.0.1:${stack.port}/player`), attachment?.text);
   }
 
