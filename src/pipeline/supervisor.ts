@@ -433,7 +433,7 @@ export class Supervisor implements SupervisorControl {
     this.#backoffSeconds = delay;
     this.#setState('backoff');
     await this.#serialise(() => this.#stopChild());
-    if (this.#state !== 'backoff') return; // stopped while the old pipeline was being stopped
+    if ((this.#state as SupervisorState) !== 'backoff') return; // stopped while the old pipeline was being stopped
     this.#restartTimer = setTimeout(() => {
       this.#restartTimer = null;
       if (this.#state === 'backoff') void this.#serialise(() => this.#launch());
