@@ -34,25 +34,34 @@ export const RED = 'red';
 export const BLUE = 'blue';
 export const GREY = 'text';
 
-/** Supervisor states (desktop_streamer_pipeline_state{state}) with a code, label and colour for a glance. */
+/**
+ * Supervisor states (desktop_streamer_pipeline_state{state}) with a code that grows with how
+ * badly the kiosk needs attention, so sorting by it puts broken kiosks first.
+ */
 export const PIPELINE_STATES = [
   { state: 'streaming', code: 1, color: GREEN },
   { state: 'starting', code: 2, color: BLUE },
   { state: 'backoff', code: 3, color: ORANGE },
   { state: 'no_signal', code: 4, color: ORANGE },
-  { state: 'failed', code: 5, color: RED },
-  { state: 'stopped', code: 6, color: GREY },
+  { state: 'stopped', code: 5, color: RED },
+  { state: 'failed', code: 6, color: RED },
 ] as const;
+/** Code of a scraped target without any state series (supervisor unreachable, or too old to export it). */
+export const UNREACHABLE_STATE_CODE = 7;
 
 /**
- * One number per kiosk for the active supervisor state (see PIPELINE_STATES),
- * so a stat or table cell can map it to a word and a colour.
+ * One number per kiosk for the active supervisor state (see PIPELINE_STATES), so a stat or
+ * table cell can map it to a word and a colour; UNREACHABLE_STATE_CODE for a target that is
+ * scraped (`up` exists) but has no state series, e.g. after the supervisor went away.
  */
 export function pipelineStateCodeExpr(selector: string): string {
   const terms = PIPELINE_STATES.map(
     ({ state, code }) => `desktop_streamer_pipeline_state{${selector}, state="${state}"} * ${code}`,
   );
-  return `max by (kiosk, instance) (\n  ${terms.join('\n  or ')}\n)`;
+  return [
+    `max by (kiosk, instance) (\n  ${terms.join('\n  or ')}\n)`,
+    `or on (kiosk, instance) (0 * max by (kiosk, instance) (up{${selector}}) + ${UNREACHABLE_STATE_CODE})`,
+  ].join('\n');
 }
 
 export function pipelineStateMappings(): dashboard.ValueMapping[] {
@@ -60,7 +69,11 @@ export function pipelineStateMappings(): dashboard.ValueMapping[] {
   PIPELINE_STATES.forEach(({ state, code, color }, index) => {
     options[String(code)] = { text: state, color, index };
   });
-  options['0'] = { text: 'unknown', color: RED, index: PIPELINE_STATES.length };
+  options[String(UNREACHABLE_STATE_CODE)] = {
+    text: 'unreachable',
+    color: RED,
+    index: PIPELINE_STATES.length,
+  };
   return [{ type: dashboard.MappingType.ValueToText, options }];
 }
 
@@ -169,18 +182,37 @@ export function referenceSeriesOverride(): {
 }
 
 /**
- * Give every panel (and row) a unique id in document order. Grafana needs ids
- * to address panels (links, view mode); the SDK leaves them unset.
+ * Last touches on a built dashboard: every panel (and row) gets a unique id in document
+ * order (Grafana addresses panels by id; the SDK leaves them unset), data links keep only
+ * the fields of a data link, and dashboard links go to the top bar, not the controls menu.
  */
-export function numberPanels(board: dashboard.Dashboard): dashboard.Dashboard {
+export function finishDashboard(board: dashboard.Dashboard): dashboard.Dashboard {
   let next = 1;
-  for (const panel of board.panels ?? []) {
+  const panels = (board.panels ?? []).flatMap((panel) => [
+    panel,
+    ...('panels' in panel && Array.isArray(panel.panels) ? panel.panels : []),
+  ]);
+  for (const panel of panels) {
     panel.id = next++;
-    if ('panels' in panel && Array.isArray(panel.panels)) {
-      for (const inner of panel.panels) inner.id = next++;
-    }
+    const defaults = 'fieldConfig' in panel ? panel.fieldConfig?.defaults : undefined;
+    if (defaults?.links) defaults.links = defaults.links.map(toDataLink) as typeof defaults.links;
   }
+  for (const link of board.links ?? []) delete link.placement;
   return board;
+}
+
+function toDataLink(link: { title: string; url?: string; targetBlank?: boolean }) {
+  return { title: link.title, url: link.url ?? '', targetBlank: link.targetBlank ?? false };
+}
+
+/** Link in the top bar to every desktop-streamer dashboard (fleet <-> kiosk overview), keeping the time range. */
+export function dashboardsLink(): dashboard.DashboardLinkBuilder {
+  return new dashboard.DashboardLinkBuilder('Desktop streamer')
+    .type(dashboard.DashboardLinkType.Dashboards)
+    .tags(['desktop-streamer'])
+    .asDropdown(true)
+    .includeVars(false)
+    .keepTime(true);
 }
 
 /** The `kiosk` template variable (file-SD target label), multi-select with "All". */

@@ -9,12 +9,13 @@ import {
   DATASOURCE,
   DISK_CLEANUP_RATIO,
   DISK_EMERGENCY_RATIO,
+  dashboardsLink,
   FLEET_SELECTOR,
+  finishDashboard,
   GREEN,
   grafanaVar,
   JOB,
   kioskVariable,
-  numberPanels,
   ORANGE,
   pipelineStateCodeExpr,
   pipelineStateMappings,
@@ -167,7 +168,7 @@ function fleetTable(): table.PanelBuilder {
     column('State', [
       colouredCell,
       { id: 'mappings', value: pipelineStateMappings() },
-      thresholdValue(GREEN, [2, ORANGE], [5, RED]),
+      thresholdValue(GREEN, [2, ORANGE], [5, RED]), // colours come from the mappings; these cover unmapped codes
       { id: 'custom.width', value: 110 },
     ]),
     column('Stream', [
@@ -220,7 +221,8 @@ export function buildFleet(): dashboard.Dashboard {
     .timezone('browser')
     .time({ from: 'now-24h', to: 'now' })
     .refresh('1m')
-    .withVariable(kioskVariable());
+    .withVariable(kioskVariable())
+    .link(dashboardsLink());
 
   board.withPanel(
     statPanel({
@@ -302,5 +304,5 @@ export function buildFleet(): dashboard.Dashboard {
       .fillOpacity(80)
       .decimals(0),
   );
-  return numberPanels(board.build());
+  return finishDashboard(board.build());
 }

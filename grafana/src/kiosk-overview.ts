@@ -12,13 +12,14 @@ import {
   DATASOURCE,
   DISK_CLEANUP_RATIO,
   DISK_EMERGENCY_RATIO,
+  dashboardsLink,
   dashedThresholds,
+  finishDashboard,
   GREEN,
   grafanaVar,
   instanceVariable,
   kioskVariable,
   MEMORY_LIMIT_BYTES,
-  numberPanels,
   ORANGE,
   pipelineStateCodeExpr,
   pipelineStateMappings,
@@ -55,7 +56,7 @@ function streamRow(board: dashboard.DashboardBuilder): void {
     statPanel({
       title: 'Pipeline state',
       description:
-        'Supervisor state of each selected kiosk: streaming (green), starting, backoff or no_signal (orange), failed or stopped. Click a value for the player, a snapshot and the detailed health.',
+        'Supervisor state of each selected kiosk: streaming (green), starting (blue), backoff or no_signal (orange), stopped, failed or unreachable (red). Click a value for the player, a snapshot and the detailed health.',
       unit: 'none',
       span: 6,
     })
@@ -549,14 +550,7 @@ export function buildKioskOverview(): dashboard.Dashboard {
     .refresh('30s')
     .withVariable(kioskVariable())
     .withVariable(instanceVariable())
-    .link(
-      new dashboard.DashboardLinkBuilder('Fleet')
-        .type(dashboard.DashboardLinkType.Dashboards)
-        .tags(['desktop-streamer'])
-        .asDropdown(false)
-        .includeVars(false)
-        .keepTime(true),
-    );
+    .link(dashboardsLink());
   streamRow(board);
   faultsRow(board);
   segmentsRow(board);
@@ -565,5 +559,5 @@ export function buildKioskOverview(): dashboard.Dashboard {
   hostRow(board);
   gpuRow(board);
   alertsRow(board);
-  return numberPanels(board.build());
+  return finishDashboard(board.build());
 }
