@@ -16,7 +16,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { parse, stringify } from 'yaml';
-import { SELF_MONITORING_METRICS } from '../alerting/rule-metrics.ts';
+import { metricNamesIn, SELF_MONITORING_METRICS } from '../alerting/rule-metrics.ts';
 import {
   type Daemon,
   freePort,
@@ -151,7 +151,12 @@ test('a stopped stream reaches email, Slack, Discord and the webhook, and so doe
   t.after(() => http.stop());
 
   const stack = await startStack({
-    config: { kiosk_name: KIOSK, api: { token: API_TOKEN, token_file: null, public_read: true } },
+    config: {
+      kiosk_name: KIOSK,
+      api: { token: API_TOKEN, token_file: null, public_read: true },
+      // An amdgpu card from the fixture tree, so the GPU series the rules read exist too.
+      sysfs_root: join(REPO, 'test/fixtures/sysfs'),
+    },
   });
   t.after(() => stack.stop());
 
@@ -189,6 +194,23 @@ test('a stopped stream reaches email, Slack, Discord and the webhook, and so doe
       const found = await promQuery(prometheus.url, `count({__name__="${name}"})`);
       assert.equal(found.length, 1, `${name} is not in any real scrape`);
     }
+  });
+
+  await t.test('every series the rules read exists in the real scrapes', async () => {
+    const used = new Set<string>();
+    for (const file of ['desktop-streamer.rules.yml', 'desktop-streamer.alerts.yml']) {
+      const doc = parse(await readFile(join(REPO, 'alerting/rules', file), 'utf8')) as {
+        groups: { rules: { expr: string }[] }[];
+      };
+      for (const rule of doc.groups.flatMap((group) => group.rules)) {
+        for (const name of metricNamesIn(rule.expr)) if (!name.includes(':')) used.add(name);
+      }
+    }
+    const missing: string[] = [];
+    for (const name of used) {
+      if ((await promQuery(prometheus.url, `count({__name__="${name}"})`)).length === 0) missing.push(name);
+    }
+    assert.deepEqual(missing, [], 'series used by rules but absent from the real scrapes');
   });
 
   const faultAt = Date.now();
