@@ -19,10 +19,30 @@ export interface CollectorDefinition {
   setup(metrics: CollectorMetrics): CollectorUpdate;
 }
 
+export class CollectorTimeoutError extends Error {
+  override readonly name = 'CollectorTimeoutError';
+}
+
+export class CollectorStillRunningError extends Error {
+  override readonly name = 'CollectorStillRunningError';
+}
+
+export interface ScrapeCoordinatorOptions {
+  /**
+   * A collector that takes longer fails this scrape (default 5000 ms, half of Prometheus'
+   * default scrape_timeout). Its run is not abandoned: until it settles the collector is not
+   * started again, so a hung sysfs read cannot pile up and exhaust libuv's thread pool.
+   */
+  collectorTimeoutMs?: number;
+}
+
 interface CollectorEntry {
   readonly name: string;
   update: CollectorUpdate;
+  /** The run of this scrape (shared by all metrics of the collector). */
   inFlight: Promise<void> | null;
+  /** The collector's own update, which may outlive a scrape that timed out. */
+  running: Promise<void> | null;
   durationSeconds: number;
   success: boolean;
   failing: boolean;
@@ -34,16 +54,19 @@ interface CollectorEntry {
  * prom-client calls `collect()` of every registered metric synchronously in one pass when a
  * scrape starts, so all metrics of a collector join the same in-flight run. A collector that
  * throws keeps its previous values, reports `desktop_streamer_scrape_collector_success 0`, and is
- * logged once per failure streak; the scrape itself never fails.
+ * logged once per failure streak; the scrape itself never fails. So does one that takes longer
+ * than `collectorTimeoutMs`.
  */
 export class ScrapeCoordinator {
   readonly #registry: Registry;
   readonly #logger: Logger;
   readonly #collectors = new Map<string, CollectorEntry>();
+  readonly #timeoutMs: number;
 
-  constructor(registry: Registry, logger: Logger) {
+  constructor(registry: Registry, logger: Logger, options: ScrapeCoordinatorOptions = {}) {
     this.#registry = registry;
     this.#logger = logger;
+    this.#timeoutMs = options.collectorTimeoutMs ?? 5000;
     const durations = new Gauge({
       name: 'desktop_streamer_scrape_collector_duration_seconds',
       help: 'Time the collector took in this scrape.',
@@ -78,6 +101,7 @@ export class ScrapeCoordinator {
       name: definition.name,
       update: () => undefined,
       inFlight: null,
+      running: null,
       durationSeconds: 0,
       success: true,
       failing: false,
@@ -111,7 +135,7 @@ export class ScrapeCoordinator {
   async #execute(entry: CollectorEntry): Promise<void> {
     const started = performance.now();
     try {
-      await entry.update();
+      await this.#updateWithTimeout(entry);
       entry.success = true;
       if (entry.failing) {
         entry.failing = false;
@@ -128,6 +152,34 @@ export class ScrapeCoordinator {
       }
     } finally {
       entry.durationSeconds = (performance.now() - started) / 1000;
+    }
+  }
+
+  async #updateWithTimeout(entry: CollectorEntry): Promise<void> {
+    if (entry.running) {
+      throw new CollectorStillRunningError(`collector "${entry.name}" is still busy with an earlier scrape`);
+    }
+    const running = Promise.resolve().then(() => entry.update());
+    entry.running = running;
+    running
+      .finally(() => {
+        if (entry.running === running) entry.running = null;
+      })
+      .catch(() => undefined);
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(
+            new CollectorTimeoutError(`collector "${entry.name}" took longer than ${this.#timeoutMs} ms`),
+          ),
+        this.#timeoutMs,
+      );
+    });
+    try {
+      await Promise.race([running, timeout]);
+    } finally {
+      clearTimeout(timer);
     }
   }
 }

@@ -49,12 +49,24 @@ export function seriesOf(
 
 import { Registry as PromRegistry } from 'prom-client';
 import type { Logger } from '../../src/logger.ts';
-import { type CollectorDefinition, ScrapeCoordinator } from '../../src/metrics/scrape.ts';
+import {
+  type CollectorDefinition,
+  ScrapeCoordinator,
+  type ScrapeCoordinatorOptions,
+} from '../../src/metrics/scrape.ts';
 
 /** A fresh registry with just these collectors (and the scrape_collector_* series). */
 export function registryWith(logger: Logger, ...definitions: CollectorDefinition[]): Registry {
+  return registryWithOptions(logger, {}, ...definitions);
+}
+
+export function registryWithOptions(
+  logger: Logger,
+  options: ScrapeCoordinatorOptions,
+  ...definitions: CollectorDefinition[]
+): Registry {
   const registry = new PromRegistry();
-  const coordinator = new ScrapeCoordinator(registry, logger);
+  const coordinator = new ScrapeCoordinator(registry, logger, options);
   for (const definition of definitions) coordinator.add(definition);
   return registry;
 }

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { setCounter, setCounters } from '../../src/metrics/scrape.ts';
 import { recordingLogger } from './fakes.ts';
-import { registryWith, sampleValue, scrapeSamples } from './samples.ts';
+import { registryWith, registryWithOptions, sampleValue, scrapeSamples } from './samples.ts';
 
 test('every metric of a collector joins one run per scrape', async () => {
   const { logger } = recordingLogger();
@@ -149,4 +149,61 @@ test('setCounter/setCounters mirror totals kept elsewhere, clamping bad values t
   total = -3;
   samples = await scrapeSamples(registry);
   assert.equal(sampleValue(samples, 'test_plain_total'), 0);
+});
+
+test('a hung collector fails the scrape after the timeout, is not started again until it settles', async () => {
+  const { logger, records } = recordingLogger();
+  let release: () => void = () => {};
+  let starts = 0;
+  const registry = registryWithOptions(
+    logger,
+    { collectorTimeoutMs: 50 },
+    {
+      name: 'hung',
+      setup(metrics) {
+        const gauge = metrics.gauge('test_hung', 'h');
+        return async () => {
+          starts += 1;
+          await new Promise<void>((resolve) => {
+            release = resolve;
+          });
+          gauge.set(starts);
+        };
+      },
+    },
+    {
+      name: 'fine',
+      setup(metrics) {
+        const gauge = metrics.gauge('test_fine', 'f');
+        return () => gauge.set(1);
+      },
+    },
+  );
+  const started = performance.now();
+  let samples = await scrapeSamples(registry);
+  const elapsed = performance.now() - started;
+  assert.ok(elapsed >= 45 && elapsed < 2000, `scrape took ${elapsed} ms`);
+  assert.equal(sampleValue(samples, 'desktop_streamer_scrape_collector_success', { collector: 'hung' }), 0);
+  assert.equal(sampleValue(samples, 'desktop_streamer_scrape_collector_success', { collector: 'fine' }), 1);
+  assert.equal(sampleValue(samples, 'test_fine'), 1);
+
+  samples = await scrapeSamples(registry);
+  assert.equal(starts, 1, 'not started again while the first run hangs');
+  assert.equal(sampleValue(samples, 'desktop_streamer_scrape_collector_success', { collector: 'hung' }), 0);
+  assert.equal(
+    records.filter((r) => r.msg === 'metrics collector failed; keeping its last values').length,
+    1,
+    'one log line for the streak',
+  );
+  assert.match(String(JSON.stringify(records.at(-1))), /took longer than 50 ms/);
+
+  release();
+  await new Promise((resolve) => setImmediate(resolve));
+  const next = scrapeSamples(registry);
+  await new Promise((resolve) => setImmediate(resolve));
+  release();
+  samples = await next;
+  assert.equal(starts, 2);
+  assert.equal(sampleValue(samples, 'desktop_streamer_scrape_collector_success', { collector: 'hung' }), 1);
+  assert.equal(sampleValue(samples, 'test_hung'), 2);
 });
