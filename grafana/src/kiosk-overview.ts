@@ -86,7 +86,11 @@ function streamRow(board: dashboard.DashboardBuilder): void {
       unit: 's',
       span: 6,
     })
-      .withTarget(query(`time() - desktop_streamer_hls_last_segment_timestamp_seconds{${S}}`, '{{kiosk}}'))
+      // The timestamp is 0 before the first segment: show "no segment yet", not 56 years.
+      .withTarget(
+        query(`time() - (desktop_streamer_hls_last_segment_timestamp_seconds{${S}} > 0)`, '{{kiosk}}'),
+      )
+      .noValue('no segment yet')
       .decimals(1)
       .thresholds(thresholds(GREEN, [4, YELLOW], [6, RED])),
   );
@@ -505,7 +509,7 @@ function alertsRow(board: dashboard.DashboardBuilder): void {
       )
       .datasource(DATASOURCE)
       .span(24)
-      .height(6)
+      .height(5)
       .withTarget(tableQuery(`ALERTS{alertstate="firing", kiosk=~"$kiosk", instance=~"$instance"}`, 'A'))
       .withTransformation({
         id: 'organize',
@@ -552,12 +556,13 @@ export function buildKioskOverview(): dashboard.Dashboard {
     .withVariable(instanceVariable())
     .link(dashboardsLink());
   streamRow(board);
+  // Firing alerts right under the headline numbers: the first thing an operator needs.
+  alertsRow(board);
   faultsRow(board);
   segmentsRow(board);
   qualityRow(board);
   resourcesRow(board);
   hostRow(board);
   gpuRow(board);
-  alertsRow(board);
   return finishDashboard(board.build());
 }
