@@ -44,6 +44,9 @@ export interface Metrics {
   readonly contentType: string;
 }
 
+export type { FilesystemReading, HostSource, NetworkReading } from './collectors/host.ts';
+export type { PictureSnapshot } from './collectors/picture.ts';
+
 const LINT_FAILING_DEFAULT_METRICS = [
   'nodejs_active_handles_total',
   'nodejs_active_requests_total',
