@@ -13,6 +13,7 @@ export const PLAYER_HTML = `<!doctype html>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="color-scheme" content="dark light">
 <title>desktop-streamer · live</title>
+<link rel="icon" href="/player/icon.svg" type="image/svg+xml">
 <link rel="stylesheet" href="/player/player.css">
 <script src="/player/hls.min.js" defer></script>
 <script src="/player/player.js" defer></script>
@@ -53,6 +54,13 @@ export const PLAYER_HTML = `<!doctype html>
 </main>
 </body>
 </html>
+`;
+
+export const PLAYER_ICON_SVG = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32">
+<rect x="2" y="5" width="28" height="19" rx="3" fill="#171b22" stroke="#8b94a3" stroke-width="2"/>
+<rect x="11" y="26" width="10" height="2" rx="1" fill="#8b94a3"/>
+<circle cx="16" cy="14.5" r="4.5" fill="#e5484d"/>
+</svg>
 `;
 
 export const PLAYER_CSS = `:root {

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import Router from '@koa/router';
-import { PLAYER_CSS, PLAYER_HTML, PLAYER_JS } from '../player-page.ts';
+import { PLAYER_CSS, PLAYER_HTML, PLAYER_ICON_SVG, PLAYER_JS } from '../player-page.ts';
 
 const require = createRequire(import.meta.url);
 
@@ -43,6 +43,11 @@ export function createPlayerRouter(): Router {
     ctx.type = 'text/css; charset=utf-8';
     ctx.set('Cache-Control', 'no-cache');
     ctx.body = PLAYER_CSS;
+  });
+  router.get('/player/icon.svg', (ctx) => {
+    ctx.type = 'image/svg+xml';
+    ctx.set('Cache-Control', 'public, max-age=86400');
+    ctx.body = PLAYER_ICON_SVG;
   });
   router.get('/player/player.js', (ctx) => {
     ctx.type = 'text/javascript; charset=utf-8';
