@@ -5,6 +5,7 @@
  */
 import * as common from '@grafana/grafana-foundation-sdk/common';
 import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
+import * as statetimeline from '@grafana/grafana-foundation-sdk/statetimeline';
 import * as table from '@grafana/grafana-foundation-sdk/table';
 import {
   BLUE,
@@ -110,6 +111,24 @@ function streamRow(board: dashboard.DashboardBuilder): void {
       )
       .decimals(0)
       .thresholds(thresholds(GREEN, [3, YELLOW], [10, RED])),
+  );
+  board.withPanel(
+    new statetimeline.PanelBuilder()
+      .title('State history')
+      .description(
+        'Supervisor state over time, one lane per kiosk: green while streaming, blue while starting, orange in backoff or without signal, red when stopped, failed or unreachable. Gaps in green are outages players saw.',
+      )
+      .datasource(DATASOURCE)
+      .span(24)
+      .height(4)
+      .withTarget(query(pipelineStateCodeExpr(S), '{{kiosk}}'))
+      .mappings(pipelineStateMappings())
+      .thresholds(thresholds(RED))
+      .mergeValues(true)
+      .showValue(common.VisibilityMode.Auto)
+      .rowHeight(0.8)
+      .fillOpacity(80)
+      .legend(new common.VizLegendOptionsBuilder().showLegend(false)),
   );
   board.withPanel(
     new table.PanelBuilder()
