@@ -6,7 +6,7 @@
  * Secrets (SMTP password, Slack/Discord webhook URLs) never go into alertmanager.yml: the
  * conversion returns them as separate files, referenced from the YAML by path (`*_file` keys).
  */
-import { chmod, copyFile, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { access, chmod, copyFile, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -381,14 +381,22 @@ function describe(value: unknown): string {
 
 // ---------- the CLI command ----------
 
+async function exists(path: string): Promise<boolean> {
+  return access(path).then(
+    () => true,
+    () => false,
+  );
+}
+
 const EX = { ok: 0, usage: 64, dataErr: 65, noInput: 66, cantCreate: 73 } as const;
 const TEMPLATES_DIR = fileURLToPath(new URL('../../alerting/templates/', import.meta.url));
 
 /**
  * `desktop-streamer alertmanager-config [--watchdog-config PATH] [--out DIR]
- *  [--secrets-dir DIR] [--alertmanager-version X.Y]`
+ *  [--secrets-dir DIR] [--alertmanager-version X.Y] [--force]`
  * Writes DIR/alertmanager.yml, DIR/templates/*.tmpl and the secret files (0600) into
- * DIR/secrets (or --secrets-dir), then tells how to check and install them.
+ * DIR/secrets (or --secrets-dir), then tells how to check and install them. An existing
+ * alertmanager.yml is operator-owned: it is only replaced with --force (exit 73 otherwise).
  */
 export async function runAlertmanagerConfigCommand(argv: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -398,6 +406,7 @@ export async function runAlertmanagerConfigCommand(argv: string[]): Promise<numb
       out: { type: 'string', default: 'alertmanager' },
       'secrets-dir': { type: 'string' },
       'alertmanager-version': { type: 'string', default: DEFAULT_ALERTMANAGER_VERSION },
+      force: { type: 'boolean', default: false },
     },
   });
   const sourcePath = values['watchdog-config'];
@@ -428,6 +437,12 @@ export async function runAlertmanagerConfigCommand(argv: string[]): Promise<numb
     throw error;
   }
 
+  const target = join(outDir, 'alertmanager.yml');
+  if (!values.force && (await exists(target))) {
+    console.error(`alertmanager-config: ${target} exists (operator-owned); pass --force to replace it`);
+    return EX.cantCreate;
+  }
+
   try {
     await mkdir(join(outDir, 'templates'), { recursive: true });
     for (const name of (await readdir(TEMPLATES_DIR)).filter((file) => file.endsWith('.tmpl'))) {
@@ -441,7 +456,7 @@ export async function runAlertmanagerConfigCommand(argv: string[]): Promise<numb
         await chmod(path, 0o600); // an existing file keeps its old mode with writeFile
       }
     }
-    await writeFile(join(outDir, 'alertmanager.yml'), conversion.yaml, { mode: 0o644 });
+    await writeFile(target, conversion.yaml, { mode: 0o644 });
   } catch (error) {
     console.error(`alertmanager-config: cannot write into ${outDir}: ${(error as Error).message}`);
     return EX.cantCreate;
@@ -450,6 +465,9 @@ export async function runAlertmanagerConfigCommand(argv: string[]): Promise<numb
   for (const warning of conversion.warnings) console.error(`warning: ${warning}`);
   console.log(`wrote ${join(outDir, 'alertmanager.yml')} and ${join(outDir, 'templates')}/`);
   for (const secret of conversion.secrets) console.log(`wrote ${join(secretsDir, secret.name)} (mode 0600)`);
-  console.log(`check it with: amtool check-config ${join(outDir, 'alertmanager.yml')}`);
+  if (conversion.secrets.length > 0) {
+    console.log(`make the secrets readable by Alertmanager's user: chown -R prometheus: ${secretsDir}`);
+  }
+  console.log(`check it with: amtool check-config ${target}`);
   return EX.ok;
 }

@@ -211,6 +211,15 @@ test('the CLI writes alertmanager.yml, templates and 0600 secrets that real amto
     'kiosk=lobby',
   ]);
   assert.equal(stdout.trim(), 'watchdog');
+  // A second run must not clobber the operator's file without --force.
+  const quiet = console.error;
+  console.error = () => {};
+  try {
+    assert.equal(await runAlertmanagerConfigCommand(['--watchdog-config', source, '--out', out]), 73);
+  } finally {
+    console.error = quiet;
+  }
+  assert.equal(await runAlertmanagerConfigCommand(['--watchdog-config', source, '--out', out, '--force']), 0);
 });
 
 test('amtool accepts the conversion of every channel mix, for 0.25', async (t) => {
