@@ -1,0 +1,187 @@
+/**
+ * The real thing: gst-launch-1.0 + hlssink2 write segments into the publisher's work dir over
+ * two pipeline runs; the publisher turns them into one public playlist that ffprobe and ffmpeg
+ * read without an error.
+ */
+import assert from 'node:assert/strict';
+import { execFile, spawn } from 'node:child_process';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { test } from 'node:test';
+import { promisify } from 'node:util';
+import { pino } from 'pino';
+import { DEFAULT_CONFIG } from '../../src/config/schema.ts';
+import { statfsUsage } from '../../src/hls/disk.ts';
+import { createHlsPublisher, type LocalHlsPublisher } from '../../src/hls/publisher.ts';
+import type { PublicSegment } from '../../src/hls/types.ts';
+
+const run = promisify(execFile);
+const FRAMES_PER_RUN = 45; // 3 s at 15 fps → 1 s segments
+
+const RUNNING_TIME = /running-time=\(guint64\)(\d+)/;
+
+/**
+ * One pipeline run, fed to the publisher the way the supervisor does it: the n-th
+ * `splitmuxsink-fragment-closed` (location is NULL) is segment%05d.ts number n, its duration is
+ * closed minus opened running-time.
+ */
+async function pipelineRun(publisher: LocalHlsPublisher): Promise<Array<PublicSegment | null>> {
+  const work = await publisher.beginRun();
+  const child = spawn(
+    'gst-launch-1.0',
+    [
+      '-e',
+      '-m',
+      'videotestsrc',
+      'is-live=true',
+      `num-buffers=${FRAMES_PER_RUN}`,
+      '!',
+      'video/x-raw,width=320,height=240,framerate=15/1',
+      '!',
+      'videoconvert',
+      '!',
+      'video/x-raw,format=I420',
+      '!',
+      'x264enc',
+      'tune=zerolatency',
+      'speed-preset=ultrafast',
+      'threads=1',
+      'key-int-max=15',
+      '!',
+      'h264parse',
+      '!',
+      'hlssink2',
+      `location=${work}/segment%05d.ts`,
+      `playlist-location=${work}/p.m3u8`,
+      'target-duration=1',
+      'max-files=1000',
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  const killer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+  const published: Array<Promise<PublicSegment | null>> = [];
+  let openedAt: bigint | null = null;
+  let closed = 0;
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  try {
+    for await (const line of createInterface({ input: child.stdout })) {
+      const time = RUNNING_TIME.exec(line)?.[1];
+      if (time === undefined) continue;
+      if (line.includes('splitmuxsink-fragment-opened')) openedAt = BigInt(time);
+      if (line.includes('splitmuxsink-fragment-closed') && openedAt !== null) {
+        const duration = Number(BigInt(time) - openedAt) / 1e9;
+        const file = path.join(work, `segment${String(closed).padStart(5, '0')}.ts`);
+        closed += 1;
+        published.push(publisher.publishSegment(file, duration));
+      }
+    }
+    assert.equal(await exited, 0, `gst-launch-1.0 failed: ${stderr}`);
+  } finally {
+    clearTimeout(killer);
+    if (child.exitCode === null) child.kill('SIGKILL');
+  }
+  return Promise.all(published);
+}
+
+test('real hlssink2 segments over two runs make one playlist ffprobe and ffmpeg read cleanly', async (t) => {
+  const dir = await mkdtemp(path.join(tmpdir(), 'hls-gst-'));
+  const publisher = createHlsPublisher({
+    config: {
+      ...DEFAULT_CONFIG,
+      output_dir: dir,
+      segment_duration: 1,
+      live_streaming: { ...DEFAULT_CONFIG.live_streaming, max_segments: 10 },
+    },
+    logger: pino({ level: 'silent' }),
+    // Whatever this machine's /tmp looks like, keep all segments listed.
+    diskUsage: async () => ({ usedPercent: 1 }),
+  });
+  t.after(async () => {
+    await publisher.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+  await publisher.start();
+
+  const first = await pipelineRun(publisher);
+  const second = await pipelineRun(publisher);
+  const segments = [...first, ...second].filter((s): s is PublicSegment => s !== null);
+  assert.equal(segments.length, first.length + second.length, 'every closed fragment was published');
+  assert.ok(first.length >= 3 && second.length >= 3, `segments per run: ${first.length}, ${second.length}`);
+  assert.deepEqual(
+    segments.map((s) => s.sequence),
+    segments.map((_, i) => i),
+  );
+  assert.deepEqual(
+    segments.map((s) => s.discontinuity),
+    segments.map((_, i) => i === first.length),
+  );
+  for (const runSegments of [first, second]) {
+    const frames = runSegments.reduce((sum, s) => sum + (s?.frames ?? 0), 0);
+    assert.equal(frames, FRAMES_PER_RUN, 'frames counted in the MPEG-TS add up to num-buffers');
+  }
+
+  const playlist = publisher.snapshot().playlistPath;
+  const text = publisher.playlistText()!;
+  assert.ok(!text.includes('ENDLIST'));
+  for (const segment of segments) {
+    assert.ok(Math.round(segment.durationSeconds) <= publisher.snapshot().targetDurationSeconds);
+  }
+  assert.deepEqual(
+    await readdir(path.join(dir, '.work', 'run-2')),
+    ['p.m3u8'],
+    'only hlssink2 playlist left',
+  );
+
+  const probe = await run(
+    'ffprobe',
+    ['-v', 'error', '-show_entries', 'stream=codec_name,width,height', '-of', 'json', playlist],
+    { timeout: 30_000 },
+  );
+  assert.equal(probe.stderr, '');
+  const streams = (JSON.parse(probe.stdout) as { streams: Array<Record<string, unknown>> }).streams;
+  assert.deepEqual(streams[0], { codec_name: 'h264', width: 320, height: 240 });
+
+  // A live playlist: start at its first segment, stop after a few reloads that bring nothing new
+  // (ffmpeg 5.1 needs at least 2, or it fails before the first segment).
+  const decode = await run(
+    'ffmpeg',
+    [
+      '-nostdin',
+      '-v',
+      'error',
+      '-live_start_index',
+      '0',
+      '-m3u8_hold_counters',
+      '3',
+      '-i',
+      playlist,
+      '-f',
+      'null',
+      '-progress',
+      'pipe:1',
+      '-',
+    ],
+    { timeout: 60_000 },
+  );
+  const decodedFrames = [...decode.stdout.matchAll(/^frame=(\d+)$/gm)].at(-1)?.[1];
+  assert.equal(Number(decodedFrames), 2 * FRAMES_PER_RUN, 'ffmpeg decoded every frame of both runs');
+  assert.equal(decode.stderr, '', 'ffmpeg reported errors decoding the playlist');
+});
+
+test('statfsUsage agrees with df', async () => {
+  const ours = await statfsUsage(tmpdir());
+  const { stdout } = await run('df', ['--output=pcent', tmpdir()]);
+  const dfPercent = Number(stdout.split('\n')[1]?.trim().replace('%', ''));
+  assert.ok(ours.usedPercent >= 0 && ours.usedPercent <= 100);
+  // df rounds up to the next integer; usage may move a little between the two calls.
+  assert.ok(
+    Math.abs(Math.ceil(ours.usedPercent) - dfPercent) <= 1,
+    `statfs ${ours.usedPercent}%, df ${dfPercent}%`,
+  );
+});
