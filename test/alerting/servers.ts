@@ -61,8 +61,17 @@ export interface Daemon {
   stop(): Promise<void>;
 }
 
-async function startDaemon(command: string, args: string[], url: string, readyPath: string): Promise<Daemon> {
-  const child = spawn(command, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+async function startDaemon(
+  command: string,
+  args: string[],
+  url: string,
+  readyPath: string,
+  env: NodeJS.ProcessEnv = {},
+): Promise<Daemon> {
+  const child = spawn(command, args, {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: { ...process.env, ...env },
+  });
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {
     stderr = (stderr + chunk.toString()).slice(-8000);
@@ -112,7 +121,12 @@ export async function startPrometheus(
   );
 }
 
-export async function startAlertmanager(configFile: string, storageDir: string): Promise<Daemon> {
+/** `env`: e.g. SSL_CERT_FILE, so Go trusts a test CA for TLS without a tls_config in the file. */
+export async function startAlertmanager(
+  configFile: string,
+  storageDir: string,
+  env: NodeJS.ProcessEnv = {},
+): Promise<Daemon> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   return startDaemon(
@@ -127,6 +141,7 @@ export async function startAlertmanager(configFile: string, storageDir: string):
     ],
     url,
     '/-/ready',
+    env,
   );
 }
 
