@@ -16,6 +16,7 @@ import { createHlsPublisher } from './hls/publisher.ts';
 import { createLogger, type Logger, LogRing } from './logger.ts';
 import { createMaintenance } from './maintenance/index.ts';
 import { createMetrics } from './metrics/index.ts';
+import { PictureTap } from './picture/tap.ts';
 import { killOrphanPipeline, writePipelinePidFile } from './pipeline/orphans.ts';
 import { Supervisor } from './pipeline/supervisor.ts';
 import { createNotifier, startWatchdogPings } from './systemd/notify.ts';
@@ -115,6 +116,7 @@ async function run(configPath: string | undefined, env: NodeJS.ProcessEnv, logge
   const publisher = createHlsPublisher({ config, logger: log });
   await publisher.start();
 
+  const picture = new PictureTap();
   const notifier = createNotifier({ logger: log, env });
   let ready = false;
   let resolveFailed: () => void = () => {};
@@ -127,6 +129,7 @@ async function run(configPath: string | undefined, env: NodeJS.ProcessEnv, logge
     publisher,
     display,
     encoders,
+    picture,
     onStateChange: (state, snapshot) => {
       void notifier.status(`${state}${snapshot.capture ? ` ${snapshot.capture.monitor.name}` : ''}`);
       if (!ready && (state === 'streaming' || state === 'no_signal')) {
@@ -143,6 +146,7 @@ async function run(configPath: string | undefined, env: NodeJS.ProcessEnv, logge
     logger: log,
     supervisor,
     hls: publisher,
+    picture,
     version: VERSION,
     gstreamerVersion: gstVersion,
     kioskName,
@@ -154,6 +158,7 @@ async function run(configPath: string | undefined, env: NodeJS.ProcessEnv, logge
     supervisor,
     hls: publisher,
     apiToken,
+    snapshotJpeg: () => picture.jpeg(),
     middleware: [metrics.httpMiddleware],
     extraRouters: [
       createHlsRouter({

@@ -5,6 +5,7 @@
  *   ximagesrc (the monitor's rectangle) → rate caps → leaky queue → convert+scale to the output
  *   size → watchdog (errors the pipeline when buffers stop) → H.264 encoder → h264parse → hlssink2
  */
+import { TAP_GRAY_HEIGHT, TAP_GRAY_WIDTH, TAP_JPEG_HEIGHT, TAP_JPEG_WIDTH } from '../picture/tap.ts';
 import type { CapturePlan, EncoderElement } from './types.ts';
 
 export interface HlsSinkTarget {
@@ -93,9 +94,68 @@ function tail(plan: CapturePlan, target: HlsSinkTarget): string[] {
   ];
 }
 
+/** File descriptors of the picture tap in the child (see src/picture/tap.ts). */
+export const TAP_GRAY_FD = 3;
+export const TAP_JPEG_FD = 4;
+
+/**
+ * The picture tap: one frame per second of the raw capture, scaled down once, split into a tiny grey
+ * thumbnail (frozen/black detection) and a small JPEG (snapshot). Leaky queues: a slow reader drops
+ * tap frames, it never holds up the stream.
+ */
+function pictureTapArgs(): string[] {
+  const leaky = ['queue', 'leaky=downstream', 'max-size-buffers=1', 'max-size-bytes=0', 'max-size-time=0'];
+  return [
+    'capture.',
+    '!',
+    ...leaky,
+    '!',
+    'videorate',
+    'drop-only=true',
+    'max-rate=1',
+    '!',
+    'videoconvertscale',
+    '!',
+    `video/x-raw,format=I420,width=${TAP_JPEG_WIDTH},height=${TAP_JPEG_HEIGHT},pixel-aspect-ratio=1/1`,
+    '!',
+    'tee',
+    'name=tap',
+    '!',
+    ...leaky,
+    '!',
+    'jpegenc',
+    'quality=75',
+    '!',
+    'fdsink',
+    `fd=${TAP_JPEG_FD}`,
+    'sync=false',
+    'tap.',
+    '!',
+    ...leaky,
+    '!',
+    'videoconvertscale',
+    '!',
+    `video/x-raw,format=GRAY8,width=${TAP_GRAY_WIDTH},height=${TAP_GRAY_HEIGHT}`,
+    '!',
+    'fdsink',
+    `fd=${TAP_GRAY_FD}`,
+    'sync=false',
+  ];
+}
+
+export interface CaptureOptions {
+  /** Add the picture tap branch (the child must then have fds 3 and 4 open). */
+  pictureTap?: boolean;
+}
+
 /** Capture the plan's monitor. */
-export function buildCaptureArgs(plan: CapturePlan, target: HlsSinkTarget): string[] {
+export function buildCaptureArgs(
+  plan: CapturePlan,
+  target: HlsSinkTarget,
+  options: CaptureOptions = {},
+): string[] {
   const { monitor } = plan;
+  const tee = options.pictureTap ? ['tee', 'name=capture', '!'] : [];
   return [
     '-e',
     '-m',
@@ -111,6 +171,7 @@ export function buildCaptureArgs(plan: CapturePlan, target: HlsSinkTarget): stri
     '!',
     `video/x-raw,framerate=${plan.fps}/1`,
     '!',
+    ...tee,
     'queue',
     'leaky=downstream',
     'max-size-buffers=2',
@@ -119,6 +180,7 @@ export function buildCaptureArgs(plan: CapturePlan, target: HlsSinkTarget): stri
     '!',
     ...convertArgs(plan.encoder.element, plan),
     ...tail(plan, target),
+    ...(options.pictureTap ? pictureTapArgs() : []),
   ];
 }
 

@@ -25,6 +25,8 @@ export interface PipelineChildOptions {
   env?: NodeJS.ProcessEnv;
   /** SIGINT → SIGKILL grace period. */
   stopTimeoutMs?: number;
+  /** Readers of the picture tap's fds 3 (grey thumbnails) and 4 (JPEGs); see pipeline-argv.ts. */
+  pictureTap?: { gray: (chunk: Buffer) => void; jpeg: (chunk: Buffer) => void };
 }
 
 export function describeExit(exit: Pick<ChildExit, 'code' | 'signal'>): string {
@@ -50,15 +52,21 @@ export class PipelineChild {
 
   start(): void {
     const command = this.#options.command ?? 'gst-launch-1.0';
+    const tap = this.#options.pictureTap;
     const child = execa(command, this.#options.argv, {
       detached: true,
       reject: false,
       buffer: false,
-      stdin: 'ignore',
+      stdio: tap ? ['ignore', 'pipe', 'pipe', 'pipe', 'pipe'] : ['ignore', 'pipe', 'pipe'],
       env: this.#options.env,
       extendEnv: true,
     });
     this.#process = child;
+    if (tap) {
+      const fds = child.stdio as unknown as (NodeJS.ReadableStream | null)[];
+      fds[3]?.on('data', (chunk: Buffer) => tap.gray(chunk));
+      fds[4]?.on('data', (chunk: Buffer) => tap.jpeg(chunk));
+    }
     for (const stream of [child.stdout, child.stderr]) {
       if (!stream) continue;
       const lines = createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY });

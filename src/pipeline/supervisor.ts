@@ -16,6 +16,7 @@ import type { CapturePlan, EncoderElement, Monitor } from '../capture/types.ts';
 import { type Config, stallTimeoutSeconds } from '../config/schema.ts';
 import type { HlsPublisher, PublicSegment } from '../hls/types.ts';
 import type { Logger } from '../logger.ts';
+import type { PictureTap } from '../picture/tap.ts';
 import { Backoff, SlidingWindow } from './backoff.ts';
 import type { BusEvent } from './bus-parser.ts';
 import { type ChildExit, describeExit, PipelineChild, type PipelineChildOptions } from './child.ts';
@@ -50,6 +51,8 @@ export interface SupervisorDeps {
   listMonitors?: (display: string) => Promise<Monitor[]>;
   spawnChild?: (options: PipelineChildOptions) => Pick<PipelineChild, 'start' | 'stop' | 'kill' | 'pid'>;
   now?: () => number;
+  /** Frozen/black screen detection and snapshots from a low-rate branch of the capture pipeline. */
+  picture?: PictureTap;
   /** Called on every state change (sd_notify STATUS=, READY=1). */
   onStateChange?: (state: SupervisorState, snapshot: SupervisorSnapshot) => void;
 }
@@ -241,8 +244,10 @@ export class Supervisor implements SupervisorControl {
     this.#fragmentIndex = 0;
     this.#fragmentOpenedNs = null;
     const target = { workDir: this.#workDir };
+    const picture = mode.kind === 'capture' ? this.#deps.picture : undefined;
+    picture?.resetStreams();
     if (mode.kind === 'capture') {
-      this.#argv = buildCaptureArgs(mode.plan, target);
+      this.#argv = buildCaptureArgs(mode.plan, target, { pictureTap: picture !== undefined });
       this.#log.info(
         {
           monitor: mode.plan.monitor.name,
@@ -267,6 +272,7 @@ export class Supervisor implements SupervisorControl {
       onExit: (exit) => {
         if (generation === this.#generation) this.#onExit(exit);
       },
+      ...(picture && { pictureTap: { gray: (c) => picture.feedGray(c), jpeg: (c) => picture.feedJpeg(c) } }),
     });
     this.#child = child;
     this.#childStartedAt = this.#now();

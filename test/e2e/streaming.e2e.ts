@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { dominant, meanColour } from '../helpers/frames.ts';
 import { parsePlaylist, type Stack, startStack } from '../helpers/stack.ts';
@@ -31,6 +34,21 @@ describe('streaming core on the two-monitor rig', () => {
   it('ffmpeg reads the HLS URL and the picture is the second (blue) monitor, not the first (red)', async () => {
     const colour = await meanColour(`${stack.baseUrl}/hls/desktop/playlist.m3u8`);
     assert.equal(dominant(colour), 'blue', JSON.stringify(colour));
+  });
+
+  it('taps the picture: a JPEG snapshot of the second monitor and brightness/freshness metrics', async () => {
+    await stack.waitForPlaylist((t) => parsePlaylist(t).segments.length >= 2);
+    const response = await fetch(`${stack.baseUrl}/api/snapshot.jpg`);
+    assert.equal(response.status, 200);
+    assert.equal(response.headers.get('content-type'), 'image/jpeg');
+    const file = join(await mkdtemp(join(tmpdir(), 'ds-snap-')), 'snapshot.jpg');
+    await writeFile(file, Buffer.from(await response.arrayBuffer()));
+    assert.equal(dominant(await meanColour(file)), 'blue');
+    const metrics = await (await fetch(`${stack.baseUrl}/metrics`)).text();
+    const brightness = Number(/^desktop_streamer_picture_brightness_ratio (\S+)$/m.exec(metrics)?.[1]);
+    const unchanged = Number(/^desktop_streamer_picture_unchanged_seconds (\S+)$/m.exec(metrics)?.[1]);
+    assert.ok(brightness > 0.02 && brightness < 0.5, `a blue screen is darkish grey in luma: ${brightness}`);
+    assert.ok(unchanged >= 0 && unchanged < 600, `unchanged seconds: ${unchanged}`);
   });
 
   it('comes back after kill -9 of the pipeline, the media sequence continuing with a discontinuity', async () => {
