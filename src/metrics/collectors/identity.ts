@@ -41,6 +41,14 @@ export function identityCollector(deps: IdentityCollectorDeps): CollectorDefinit
         'desktop_streamer_config_gpu_memory_limit_bytes',
         'Configured unity_optimization.gpu_memory_limit_mb, in bytes.',
       );
+      const cpuQuota = metrics.gauge(
+        'desktop_streamer_config_cpu_quota_ratio',
+        'Configured unity_optimization.cpu_quota_percent as a ratio of one core (the systemd CPUQuota= of the service).',
+      );
+      const memoryLimit = metrics.gauge(
+        'desktop_streamer_config_memory_limit_bytes',
+        'Configured unity_optimization.memory_limit_mb, in bytes (the systemd MemoryMax= of the service).',
+      );
       const maxRestarts = metrics.gauge(
         'desktop_streamer_config_max_restarts',
         'Configured max_restarts (restarts allowed within restart_window).',
@@ -78,6 +86,8 @@ export function identityCollector(deps: IdentityCollectorDeps): CollectorDefinit
         fps.set(config.fps);
         bitrate.set((config.bitrate * 1000) / 8);
         segmentDuration.set(config.segment_duration);
+        cpuQuota.set(config.unity_optimization.cpu_quota_percent / 100);
+        memoryLimit.set(config.unity_optimization.memory_limit_mb * 1024 * 1024);
         gpuMemoryLimit.set(config.unity_optimization.gpu_memory_limit_mb * MIB);
         maxRestarts.set(config.max_restarts);
       };

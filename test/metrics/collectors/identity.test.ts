@@ -49,6 +49,8 @@ test('build_info, capture_info and the configured targets in base units', async 
   assert.equal(sampleValue(samples, 'desktop_streamer_config_segment_duration_seconds'), 4);
   assert.equal(sampleValue(samples, 'desktop_streamer_config_gpu_memory_limit_bytes'), 768 * 1024 * 1024);
   assert.equal(sampleValue(samples, 'desktop_streamer_config_max_restarts'), 9);
+  assert.equal(sampleValue(samples, 'desktop_streamer_config_cpu_quota_ratio'), 0.3);
+  assert.equal(sampleValue(samples, 'desktop_streamer_config_memory_limit_bytes'), 800 * 1024 * 1024);
 });
 
 test('capture_info follows the capture plan: replaced when it changes, absent without one', async () => {
