@@ -182,13 +182,8 @@ export function createHlsPublisher(options: HlsPublisherOptions): LocalHlsPublis
     try {
       await writeState(paths.statePath, state);
     } catch (error) {
-      throw new HlsOutputError(
-        `cannot write ${paths.statePath}: ${(error as Error).message}`,
-        paths.statePath,
-        {
-          cause: error,
-        },
-      );
+      // Best effort: without it a restarted supervisor still continues from the playlist.
+      log.warn({ err: error, file: paths.statePath }, 'cannot write the HLS state file');
     }
   }
 
@@ -508,6 +503,9 @@ export function createHlsPublisher(options: HlsPublisherOptions): LocalHlsPublis
           );
         }
         const programDateTime = programDateTimeFor(time, durationSeconds);
+        // Segments that left the playlist in an earlier write go first: on a full disk the
+        // playlist write below needs the space.
+        await deleteDue(time);
         const result = appendSegment(
           model,
           { durationSeconds, bytes: data.length, programDateTime, frames },
@@ -516,12 +514,19 @@ export function createHlsPublisher(options: HlsPublisherOptions): LocalHlsPublis
         model = result.model;
         pdtEnd = programDateTime + Math.round(durationSeconds * 1000);
         retained.push(...retire(result.removed, time));
-        await writePlaylist();
-        await deleteDue(time);
-        await writeStateFile();
         segmentsWrittenTotal += 1;
         if (result.segment.discontinuity) discontinuitiesTotal += 1;
         lastSegmentAt = time;
+        // The segment is public from here on (HTTP serves the playlist from memory), even if
+        // the playlist file cannot be written: that error is raised after the bookkeeping.
+        let writeError: unknown = null;
+        try {
+          await writePlaylist();
+          await deleteDue(time);
+        } catch (error) {
+          writeError = error;
+        }
+        await writeStateFile();
         for (const listener of listeners) {
           try {
             listener(result.segment);
@@ -529,6 +534,7 @@ export function createHlsPublisher(options: HlsPublisherOptions): LocalHlsPublis
             log.error({ err: error }, 'HLS segment listener threw');
           }
         }
+        if (writeError) throw writeError;
         return result.segment;
       });
     },

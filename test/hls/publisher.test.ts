@@ -270,6 +270,44 @@ describe('publisher on temp dirs', () => {
     assert.equal(await readFile(path.join(publicDir, 'playlist.m3u8'), 'utf8'), publisher.playlistText());
   });
 
+  test('a playlist that cannot be written: HlsOutputError, the segment is still served from memory', async (t) => {
+    const { publicDir, clock, make } = await rig(t);
+    const publisher = make();
+    await publisher.start();
+    const work = await publisher.beginRun();
+    await closeSegment(publisher, work, clock, 0);
+    await rm(path.join(publicDir, 'playlist.m3u8'));
+    await mkdir(path.join(publicDir, 'playlist.m3u8')); // rename() over a directory fails
+    const seen: number[] = [];
+    publisher.onSegment((segment) => seen.push(segment.sequence));
+    await assert.rejects(closeSegment(publisher, work, clock, 1), HlsOutputError);
+    assert.deepEqual(seen, [1]);
+    assert.deepEqual(listedUris(publisher.playlistText()), ['seg-000000000.ts', 'seg-000000001.ts']);
+    assert.equal(publisher.snapshot().segmentsWrittenTotal, 2);
+    assert.deepEqual(
+      (await readdir(publicDir)).filter((name) => name.endsWith('.tmp')),
+      [],
+      'no temp file left behind',
+    );
+    // The obstacle goes away: the next segment is written normally.
+    await rm(path.join(publicDir, 'playlist.m3u8'), { recursive: true });
+    await closeSegment(publisher, work, clock, 2);
+    assert.equal(await readFile(path.join(publicDir, 'playlist.m3u8'), 'utf8'), publisher.playlistText());
+  });
+
+  test('the cleanup timer deletes expired segments without being asked', async (t) => {
+    const { publicDir, clock, disk, make } = await rig(t);
+    const publisher = make({ max_segments: 1 });
+    await publisher.start();
+    const work = await publisher.beginRun();
+    for (let i = 0; i < 2; i += 1) await closeSegment(publisher, work, clock, i);
+    disk.usedPercent = 99;
+    // Interval: max(1 s, segment_duration) = 2 s here.
+    await new Promise((resolve) => setTimeout(resolve, 2300));
+    assert.ok(!existsSync(path.join(publicDir, 'seg-000000000.ts')));
+    assert.ok(existsSync(path.join(publicDir, 'seg-000000001.ts')));
+  });
+
   test('public dir deleted between segments: the next publish recreates it', async (t) => {
     const { publicDir, clock, make } = await rig(t);
     const publisher = make();
