@@ -352,7 +352,7 @@ function resourcesRow(board: dashboard.DashboardBuilder): void {
   board.withPanel(
     timeseriesPanel({
       title: 'CPU vs quota',
-      description: `CPU used by the gst-launch-1.0 child and by the Node supervisor, as a fraction of one core. The dashed line is unity_optimization.cpu_quota_percent (${CPU_QUOTA_RATIO * 100} % by default), the systemd CPUQuota that keeps the kiosk app responsive.`,
+      description: `CPU used by the gst-launch-1.0 child and by the Node supervisor, as a fraction of one core. The red dashed line is the kiosk's configured unity_optimization.cpu_quota_percent (${CPU_QUOTA_RATIO * 100} % by default), the systemd CPUQuota that keeps the kiosk app responsive.`,
       unit: 'percentunit',
       span: 8,
     })
@@ -365,6 +365,13 @@ function resourcesRow(board: dashboard.DashboardBuilder): void {
       .withTarget(
         query(`rate(process_cpu_seconds_total{${S}}[$__rate_interval])`, '{{kiosk}} supervisor', 'B'),
       )
+      .withTarget(query(`desktop_streamer_config_cpu_quota_ratio{${S}}`, '{{kiosk}} quota', 'C'))
+      .overrideByRegexp('.*(quota|limit)$', [
+        { id: 'custom.stacking', value: { mode: 'none', group: 'A' } },
+        { id: 'custom.lineStyle', value: { fill: 'dash', dash: [10, 10] } },
+        { id: 'custom.fillOpacity', value: 0 },
+        { id: 'color', value: { mode: 'fixed', fixedColor: 'red' } },
+      ])
       .thresholds(thresholds(GREEN, [CPU_QUOTA_RATIO, RED]))
       .thresholdsStyle(dashedThresholds())
       .stacking(new common.StackingConfigBuilder().mode(common.StackingMode.Normal))
@@ -374,7 +381,7 @@ function resourcesRow(board: dashboard.DashboardBuilder): void {
   board.withPanel(
     timeseriesPanel({
       title: 'Memory vs limit',
-      description: `Resident memory of the gst-launch-1.0 child and of the Node supervisor, stacked. The dashed line is unity_optimization.memory_limit_mb (${MEMORY_LIMIT_BYTES / 1024 / 1024} MiB by default), the systemd MemoryMax of the service.`,
+      description: `Resident memory of the gst-launch-1.0 child and of the Node supervisor, stacked. The red dashed line is the kiosk's configured unity_optimization.memory_limit_mb (${MEMORY_LIMIT_BYTES / 1024 / 1024} MiB by default), the systemd MemoryMax of the service.`,
       unit: 'bytes',
       span: 8,
     })
@@ -382,6 +389,13 @@ function resourcesRow(board: dashboard.DashboardBuilder): void {
         query(`desktop_streamer_pipeline_process_resident_memory_bytes{${S}}`, '{{kiosk}} pipeline'),
       )
       .withTarget(query(`process_resident_memory_bytes{${S}}`, '{{kiosk}} supervisor', 'B'))
+      .withTarget(query(`desktop_streamer_config_memory_limit_bytes{${S}}`, '{{kiosk}} limit', 'C'))
+      .overrideByRegexp('.*(quota|limit)$', [
+        { id: 'custom.stacking', value: { mode: 'none', group: 'A' } },
+        { id: 'custom.lineStyle', value: { fill: 'dash', dash: [10, 10] } },
+        { id: 'custom.fillOpacity', value: 0 },
+        { id: 'color', value: { mode: 'fixed', fixedColor: 'red' } },
+      ])
       .thresholds(thresholds(GREEN, [MEMORY_LIMIT_BYTES * 0.8, YELLOW], [MEMORY_LIMIT_BYTES, RED]))
       .thresholdsStyle(dashedThresholds())
       .stacking(new common.StackingConfigBuilder().mode(common.StackingMode.Normal))
