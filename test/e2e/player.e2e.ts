@@ -61,6 +61,8 @@ function gstPipeline(dir: string): string[] {
  */
 class MiniPublisher {
   text: string | null = null;
+  /** While true the playlist answers 404, as while the supervisor restarts from scratch. */
+  outage = false;
   segments = 0;
   #timer: NodeJS.Timeout | undefined;
   constructor(
@@ -124,7 +126,11 @@ describe('built-in player in Chromium', { timeout: 180_000 }, () => {
     publisher = new MiniPublisher(workDir, publicDir);
     publisher.start();
     server = await startTestServer({
-      deps: { extraRouters: [createHlsRouter({ publicDir, playlist: () => publisher.text })] },
+      deps: {
+        extraRouters: [
+          createHlsRouter({ publicDir, playlist: () => (publisher.outage ? null : publisher.text) }),
+        ],
+      },
     });
     await waitFor(
       `3 segments from gst-launch-1.0 (stderr: ${gstErr})`,
@@ -184,5 +190,26 @@ describe('built-in player in Chromium', { timeout: 180_000 }, () => {
     await page.screenshot({ path: path.join(dir, 'shot.png') });
     await copyFile(path.join(dir, 'shot.png'), screenshot).catch(() => {});
     assert.deepEqual(consoleErrors, []);
+  });
+
+  it('recovers by itself after the playlist was gone for a while', async () => {
+    assert.ok(browser, 'the first test opened the browser');
+    const page = browser.contexts()[0]!.pages()[0]!;
+    const currentTime = async () =>
+      Number(await page.evaluate("document.getElementById('video').currentTime"));
+    publisher.outage = true;
+    await waitFor(
+      'the player to notice the outage',
+      async () => Number(await page.evaluate('window.__player.recoveries')) > 0,
+      45_000,
+    );
+    publisher.outage = false;
+    const before = await currentTime();
+    await waitFor('playback to resume', async () => (await currentTime()) !== before, 45_000);
+    // Moving again, and not just once (a re-attached player may jump to the live edge).
+    const first = await currentTime();
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+    const second = await currentTime();
+    assert.ok(second - first > 1.2, `currentTime ${first} → ${second} after the outage`);
   });
 });
