@@ -16,8 +16,13 @@ export class HlsOutputError extends Error {
   }
 }
 
-/** Temp files of our atomic writes: `.<target name>.<random hex>.tmp`. */
-export const TEMP_FILE_PATTERN = /^\.(playlist\.m3u8|state\.json)\.[0-9a-f]{12}\.tmp$/;
+/** Temp files of our atomic writes of playlist.m3u8 and .state.json (see tempFileNameFor). */
+export const TEMP_FILE_PATTERN = /^\.(playlist\.m3u8|\.state\.json)\.[0-9a-f]{12}\.tmp$/;
+
+/** `.<target name>.<12 hex digits>.tmp`, in the target's directory. */
+export function tempFileNameFor(target: string): string {
+  return path.join(path.dirname(target), `.${path.basename(target)}.${randomBytes(6).toString('hex')}.tmp`);
+}
 
 export function errorCode(error: unknown): string | undefined {
   return (error as NodeJS.ErrnoException | undefined)?.code;

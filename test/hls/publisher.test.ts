@@ -346,6 +346,7 @@ describe('supervisor restart continuity', () => {
     await writeFile(path.join(r.publicDir, '.playlist.m3u8.0123456789ab.tmp'), 'temp of ours');
     await writeFile(path.join(r.dir, '.work', 'keep-me.txt'), 'foreign');
     await writeFile(path.join(r.dir, 'pipeline.pid'), '123');
+    await writeFile(path.join(r.dir, '..state.json.0123456789ab.tmp'), 'temp of ours');
 
     r.clock.now += 3000;
     const publisher = r.make({ max_segments: 3 });
@@ -362,6 +363,7 @@ describe('supervisor restart continuity', () => {
     assert.ok(!names.includes('seg-000000006.ts'), 'orphan swept');
     assert.deepEqual(await readdir(path.join(r.dir, '.work')), ['keep-me.txt']);
     assert.ok(existsSync(path.join(r.dir, 'pipeline.pid')));
+    assert.ok(!existsSync(path.join(r.dir, '..state.json.0123456789ab.tmp')));
 
     const work = await publisher.beginRun();
     const next = await closeSegment(publisher, work, r.clock, 0);
