@@ -32,7 +32,7 @@ export interface AppDeps {
   /** Latest captured picture for /api/snapshot.jpg; 404 while absent. */
   snapshotJpeg?: () => Buffer | null;
   /** Tuning for tests. */
-  options?: { sseHeartbeatMs?: number; bodyLimitBytes?: number };
+  options?: { sseHeartbeatMs?: number; bodyLimitBytes?: number; maxLogStreams?: number };
 }
 
 /** What every route factory receives. */
@@ -64,7 +64,10 @@ export function createApp(deps: AppDeps): Koa {
     createDetailedRouter(context),
     createStatusRouter(context),
     createStreamControlRouter(context),
-    createLogsRouter(context, { heartbeatMs: deps.options?.sseHeartbeatMs }),
+    createLogsRouter(context, {
+      heartbeatMs: deps.options?.sseHeartbeatMs,
+      maxStreams: deps.options?.maxLogStreams,
+    }),
     createOpenApiRouter(),
     createPlayerRouter(),
     ...(deps.extraRouters ?? []),

@@ -86,6 +86,13 @@ export class PayloadTooLargeError extends ApiError {
   }
 }
 
+export class TooManyRequestsError extends ApiError {
+  constructor(message: string, retryAfterSeconds: number) {
+    super(429, 'too_many_requests', message, { headers: { 'Retry-After': String(retryAfterSeconds) } });
+    this.name = 'TooManyRequestsError';
+  }
+}
+
 /** The supervisor refused or failed a control action (e.g. already stopping). */
 export class ConflictError extends ApiError {
   constructor(message: string, cause?: unknown) {

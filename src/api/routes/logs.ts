@@ -4,7 +4,7 @@ import type Koa from 'koa';
 import type { LogLine } from '../../logger.ts';
 import type { RouteContext } from '../app.ts';
 import { requireReadAccess } from '../auth.ts';
-import { BadRequestError } from '../errors.ts';
+import { BadRequestError, TooManyRequestsError } from '../errors.ts';
 
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const;
 export type LogLevelName = (typeof LOG_LEVELS)[number];
@@ -89,6 +89,8 @@ export function lineJson(line: LogLine): Record<string, unknown> {
 export interface LogsRouterOptions {
   /** Interval of SSE heartbeat comments, which keep proxies from closing an idle stream. */
   heartbeatMs?: number;
+  /** Live tails open at once; each holds a socket and a subscription, so they are bounded. */
+  maxStreams?: number;
 }
 
 /** GET /api/logs (recent lines from the LogRing) and GET /api/logs/stream (Server-Sent Events live tail). */
@@ -96,6 +98,8 @@ export function createLogsRouter(context: RouteContext, options: LogsRouterOptio
   const router = new Router();
   const readAccess = requireReadAccess(context.policy);
   const heartbeatMs = options.heartbeatMs ?? 15_000;
+  const maxStreams = options.maxStreams ?? 16;
+  let openStreams = 0;
   const ring = context.deps.logRing;
 
   router.get('/api/logs', readAccess, (ctx) => {
@@ -107,6 +111,10 @@ export function createLogsRouter(context: RouteContext, options: LogsRouterOptio
 
   router.get('/api/logs/stream', readAccess, (ctx) => {
     const query = parseLogQuery(ctx.query);
+    if (openStreams >= maxStreams) {
+      throw new TooManyRequestsError(`too many live log streams open (limit ${maxStreams})`, 30);
+    }
+    openStreams += 1;
     const stream = new PassThrough();
     const send = (line: LogLine) => {
       if (lineMatches(line, query)) stream.write(`event: log\ndata: ${JSON.stringify(lineJson(line))}\n\n`);
@@ -125,6 +133,7 @@ export function createLogsRouter(context: RouteContext, options: LogsRouterOptio
     const close = () => {
       if (closed) return;
       closed = true;
+      openStreams -= 1;
       clearInterval(heartbeat);
       unsubscribe();
       stream.end();

@@ -71,7 +71,10 @@ describe('GET /api/logs and /api/logs/stream', () => {
   let server: TestServer;
   const ring = new CountingRing(100);
   before(async () => {
-    server = await startTestServer({ logRing: ring, deps: { options: { sseHeartbeatMs: 100 } } });
+    server = await startTestServer({
+      logRing: ring,
+      deps: { options: { sseHeartbeatMs: 100, maxLogStreams: 2 } },
+    });
     server.deps.logger.info({ module: 'capture' }, 'first line');
     server.deps.logger.warn({ module: 'pipeline' }, 'second line');
     server.deps.logger.error({ module: 'pipeline', token: 'tok-should-not-appear' }, 'third line');
@@ -141,5 +144,36 @@ describe('GET /api/logs and /api/logs/stream', () => {
     const still = await fetch(`${server.url}/api/health`);
     assert.equal(still.status, 200, 'server still answers');
     await still.body?.cancel();
+  });
+
+  it('bounds the number of live tails (429 with Retry-After), and frees a slot on disconnect', async () => {
+    const controllers = [new AbortController(), new AbortController()];
+    const open = await Promise.all(
+      controllers.map((c) => fetch(`${server.url}/api/logs/stream`, { signal: c.signal })),
+    );
+    assert.deepEqual(
+      open.map((r) => r.status),
+      [200, 200],
+    );
+    const third = await fetch(`${server.url}/api/logs/stream`);
+    assert.equal(third.status, 429);
+    assert.equal(third.headers.get('retry-after'), '30');
+    assert.equal(((await third.json()) as { error: string }).error, 'too_many_requests');
+    controllers[0]!.abort();
+    const deadline = Date.now() + 3000;
+    let again: Response | null = null;
+    while (Date.now() < deadline) {
+      const c = new AbortController();
+      controllers.push(c);
+      const res = await fetch(`${server.url}/api/logs/stream`, { signal: c.signal });
+      if (res.status === 200) {
+        again = res;
+        break;
+      }
+      await res.body?.cancel();
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.ok(again, 'a slot was freed');
+    for (const c of controllers) c.abort();
   });
 });
