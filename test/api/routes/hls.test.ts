@@ -6,7 +6,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import Koa from 'koa';
+import { pino } from 'pino';
 import { createHlsRouter, parseRange } from '../../../src/api/routes/hls.ts';
+import { DEFAULT_CONFIG } from '../../../src/config/schema.ts';
+import { createHlsPublisher } from '../../../src/hls/publisher.ts';
 
 interface Answer {
   status: number;
@@ -183,5 +186,52 @@ describe('parseRange', () => {
     assert.equal(parseRange('bytes=0-1,3-4', 10), null);
     assert.equal(parseRange('items=0-1', 10), null);
     assert.equal(parseRange('bytes=-', 10), null);
+  });
+});
+
+describe('HLS routes serving a real publisher', () => {
+  test('every segment the playlist lists is downloadable; the playlist is the in-memory one', async (t) => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'hls-routes-publisher-'));
+    const publisher = createHlsPublisher({
+      config: { ...DEFAULT_CONFIG, output_dir: dir },
+      logger: pino({ level: 'silent' }),
+      diskUsage: async () => ({ usedPercent: 1 }),
+    });
+    const app = new Koa();
+    app.use(
+      createHlsRouter({
+        publicDir: publisher.snapshot().publicDir,
+        playlist: () => publisher.playlistText(),
+      }).routes(),
+    );
+    const server = http.createServer(app.callback());
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    t.after(async () => {
+      await publisher.stop();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await rm(dir, { recursive: true, force: true });
+    });
+    const { port } = server.address() as AddressInfo;
+    await publisher.start();
+    assert.equal((await request(port, 'GET', '/hls/desktop/playlist.m3u8')).status, 404);
+    const work = await publisher.beginRun();
+    for (let i = 0; i < 7; i += 1) {
+      const file = path.join(work, `segment${String(i).padStart(5, '0')}.ts`);
+      await writeFile(file, Buffer.alloc(500, i));
+      await publisher.publishSegment(file, 2);
+    }
+    const answer = await request(port, 'GET', '/hls/desktop/playlist.m3u8');
+    assert.equal(answer.status, 200);
+    assert.equal(answer.body.toString(), publisher.playlistText());
+    const uris = answer.body
+      .toString()
+      .split('\n')
+      .filter((line) => line.startsWith('seg-'));
+    assert.equal(uris.length, DEFAULT_CONFIG.live_streaming.max_segments);
+    for (const uri of uris) {
+      const segment = await request(port, 'GET', `/hls/desktop/${uri}`);
+      assert.equal(segment.status, 200, uri);
+      assert.equal(segment.body.length, 500);
+    }
   });
 });
