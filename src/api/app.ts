@@ -91,6 +91,8 @@ export function createApp(deps: AppDeps): Koa {
 async function securityHeaders(ctx: Koa.Context, next: Koa.Next): Promise<void> {
   ctx.set('X-Content-Type-Options', 'nosniff');
   ctx.set('Referrer-Policy', 'no-referrer');
+  // Live state must never be served from a cache; a route may relax this (the OpenAPI document does).
+  if (ctx.path.startsWith('/api/')) ctx.set('Cache-Control', 'no-store');
   await next();
 }
 

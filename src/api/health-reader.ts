@@ -20,12 +20,15 @@ export interface HealthReading {
 }
 
 const RELAY_CHECK_TIMEOUT_MS = 1500;
+/** The relay answer is reused this long, so frequent health polls do not each probe it. */
+const RELAY_CHECK_CACHE_MS = 5000;
 
 /** Gathers the I/O readings behind /api/health, /api/status and /api/health/detailed. */
 export class HealthReader {
   readonly #deps: AppDeps;
   readonly #cpu = new CpuSampler();
   readonly #systemd = new SystemdStatusReader();
+  #relay: { at: number; reachable: Promise<boolean> } | null = null;
 
   constructor(deps: AppDeps) {
     this.#deps = deps;
@@ -68,23 +71,31 @@ export class HealthReader {
       : serviceStateFromSupervisor(supervisor.state);
   }
 
-  async #relayReachable(): Promise<boolean> {
+  #relayReachable(): Promise<boolean> {
     const check = this.#deps.relayReachable;
-    if (this.#deps.config.relay_url === null || check === undefined) return false;
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<boolean>((resolve) => {
-      timer = setTimeout(() => resolve(false), RELAY_CHECK_TIMEOUT_MS);
-    });
-    try {
-      return await Promise.race([check().catch(() => false), timeout]);
-    } finally {
-      clearTimeout(timer);
+    if (this.#deps.config.relay_url === null || check === undefined) return Promise.resolve(false);
+    if (this.#relay === null || Date.now() - this.#relay.at > RELAY_CHECK_CACHE_MS) {
+      this.#relay = { at: Date.now(), reachable: withTimeout(check, RELAY_CHECK_TIMEOUT_MS) };
     }
+    return this.#relay.reachable;
   }
 
   async #memoryUsageBytes(childPid: number | null): Promise<number> {
     const own = (await processRssBytes(process.pid)) ?? process.memoryUsage().rss;
     const child = childPid === null ? 0 : ((await processRssBytes(childPid)) ?? 0);
     return own + child;
+  }
+}
+
+/** The check's answer, or false when it throws or takes longer than timeoutMs. */
+async function withTimeout(check: () => Promise<boolean>, timeoutMs: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), timeoutMs);
+  });
+  try {
+    return await Promise.race([check().catch(() => false), timeout]);
+  } finally {
+    clearTimeout(timer);
   }
 }

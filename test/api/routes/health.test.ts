@@ -60,10 +60,33 @@ describe('GET /api/health', () => {
     }
   });
 
-  it('mediamtx_running follows the relay check, and a hanging check does not hang the endpoint', async () => {
+  it('mediamtx_running follows the relay check (answers reused for 5 s)', async () => {
+    await new Promise((resolve) => setTimeout(resolve, 5100));
+    assert.equal((await get()).body.mediamtx_running, true, 'fresh probe');
     relayUp = false;
+    assert.equal((await get()).body.mediamtx_running, true, 'cached answer');
+    await new Promise((resolve) => setTimeout(resolve, 5100));
     assert.equal((await get()).body.mediamtx_running, false);
     relayUp = true;
+  });
+});
+
+describe('GET /api/health with a relay check that hangs', () => {
+  let server: TestServer;
+  before(async () => {
+    server = await startTestServer({
+      config: { relay_url: 'rtsp://127.0.0.1:9/desktop' },
+      deps: { relayReachable: () => new Promise(() => {}) },
+    });
+  });
+  after(() => server.close());
+
+  it('answers within the 1.5 s relay timeout, mediamtx_running false', async () => {
+    const started = Date.now();
+    const res = await fetch(`${server.url}/api/health`);
+    const body = (await res.json()) as HealthJson;
+    assert.equal(body.mediamtx_running, false);
+    assert.ok(Date.now() - started < 3000, `${Date.now() - started} ms`);
   });
 });
 
