@@ -110,7 +110,7 @@ describe('createMaintenance', () => {
       result: 'skipped',
     });
     assert.equal(success, job.state.starts, 'every finished run counted');
-    assert.ok(skipped >= 2, `ticks during a run are counted as skipped (got ${skipped})`);
+    assert.ok(skipped >= 1, `ticks during a run are counted as skipped (got ${skipped})`);
     const last = await sample(registry, 'desktop_streamer_maintenance_job_last_run_timestamp_seconds', {
       job: 'slow',
     });

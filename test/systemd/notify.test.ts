@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import {
   createNotifier,
+  type Notifier,
   oneLineStatus,
   startWatchdogPings,
   watchdogIntervalFromEnv,
@@ -132,36 +133,54 @@ describe('createNotifier', () => {
   });
 });
 
+/** Polls until `condition()` holds, failing after `timeoutMs`. */
+async function waitFor(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
+    await sleep(20);
+  }
+}
+
 describe('startWatchdogPings', () => {
   it('pings a real notify socket only while healthy, and stops on stop()', async (t) => {
     const { socketPath, datagrams } = await startReceiver(t);
-    const notifier = createNotifier({
+    const real = createNotifier({
       logger: silent,
       env: { NOTIFY_SOCKET: socketPath, WATCHDOG_USEC: '200000' },
     });
-    assert.equal(notifier.watchdogIntervalMs, 100);
+    assert.equal(real.watchdogIntervalMs, 100);
+    // Same notifier, but the test knows when a systemd-notify run is still in flight.
+    let pending = 0;
+    const notifier: Notifier = {
+      ...real,
+      watchdog: async () => {
+        pending += 1;
+        try {
+          await real.watchdog();
+        } finally {
+          pending -= 1;
+        }
+      },
+    };
     const count = () => messages(datagrams).filter((m) => m === 'WATCHDOG=1').length;
 
     let healthy = true;
     const pings = startWatchdogPings(notifier, () => healthy);
     t.after(() => pings.stop());
-
-    await sleep(700);
-    const whileHealthy = count();
-    assert.ok(whileHealthy >= 3, `expected several pings while healthy, got ${whileHealthy}`);
+    await waitFor(() => count() >= 3, 10_000, 'three WATCHDOG=1 while healthy');
 
     healthy = false;
-    await sleep(250); // a ping already in flight may still land
+    await waitFor(() => pending === 0, 10_000, 'the ping in flight');
     const atUnhealthy = count();
     await sleep(600);
     assert.equal(count(), atUnhealthy, 'no WATCHDOG=1 while unhealthy');
 
     healthy = true;
-    await sleep(500);
-    assert.ok(count() > atUnhealthy, 'pings resume when healthy again');
+    await waitFor(() => count() > atUnhealthy, 10_000, 'pings to resume when healthy again');
 
     pings.stop();
-    await sleep(250);
+    await waitFor(() => pending === 0, 10_000, 'the ping in flight');
     const atStop = count();
     await sleep(400);
     assert.equal(count(), atStop, 'no WATCHDOG=1 after stop()');
