@@ -1,0 +1,163 @@
+/**
+ * Soak: the real supervisor (`desktop-streamer run` on the Xorg dummy rig, default config, x264 on
+ * this machine) left streaming for N minutes, with the light load it has in production — one
+ * player-like viewer (playlist every segment_duration, each new segment fetched) and a Prometheus
+ * scrape of /metrics every 15 s. Every --interval seconds: CPU seconds and RSS of the supervisor's
+ * own node process and of its gst-launch-1.0 child, from /proc. A CSV row is appended per sample
+ * (partial runs keep their data) and a JSON summary is written at the end.
+ *
+ *   node --import tsx bench/soak.ts [--minutes 45] [--interval 30] [--no-viewer] [--no-scrape]
+ *
+ * Output: bench/results/soak-<timestamp>.{csv,json} (gitignored) and a summary on stdout.
+ */
+import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { startStack } from '../test/helpers/stack.ts';
+import { loadAverage, machineBusySeconds, type ProcSample, tryReadProc } from './lib/proc.ts';
+import { MiB, round, slope } from './lib/stats.ts';
+import { startViewers } from './lib/viewer.ts';
+
+const { values: args } = parseArgs({
+  options: {
+    minutes: { type: 'string', default: '45' },
+    interval: { type: 'string', default: '30' },
+    'no-viewer': { type: 'boolean', default: false },
+    'no-scrape': { type: 'boolean', default: false },
+  },
+});
+const MINUTES = Number(args.minutes);
+const INTERVAL_S = Number(args.interval);
+const SCRAPE_INTERVAL_MS = 15_000;
+if (!(MINUTES > 0) || !(INTERVAL_S > 0))
+  throw new Error(`--minutes and --interval must be > 0, got ${MINUTES}, ${INTERVAL_S}`);
+
+const RESULTS = new URL('./results/', import.meta.url).pathname;
+mkdirSync(RESULTS, { recursive: true });
+const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+const csvPath = `${RESULTS}soak-${stamp}.csv`;
+const jsonPath = `${RESULTS}soak-${stamp}.json`;
+
+interface Row {
+  t_s: number;
+  supervisor_cpu_s: number;
+  supervisor_rss_mib: number;
+  gst_pid: number | null;
+  gst_cpu_s: number | null;
+  gst_rss_mib: number | null;
+  load1: number;
+  machine_busy_s: number;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+const stack = await startStack();
+const supervisorPid = stack.process.pid as number;
+let stopping = false;
+const cleanups: Array<() => Promise<void> | void> = [];
+const shutdown = async () => {
+  if (stopping) return;
+  stopping = true;
+  for (const cleanup of cleanups.reverse()) await cleanup();
+  await stack.stop();
+};
+process.once('SIGINT', () => void shutdown().then(() => process.exit(130)));
+process.once('SIGTERM', () => void shutdown().then(() => process.exit(143)));
+
+try {
+  await stack.waitForPlaylist((text) => text.includes('.ts'), 60_000);
+  const viewers = args['no-viewer'] ? null : startViewers({ baseUrl: stack.baseUrl, count: 1, pollMs: 2000 });
+  if (viewers) cleanups.push(() => viewers.stop());
+  if (!args['no-scrape']) {
+    const timer = setInterval(() => {
+      void fetch(`${stack.baseUrl}/metrics`)
+        .then((r) => r.arrayBuffer())
+        .catch(() => {});
+    }, SCRAPE_INTERVAL_MS);
+    cleanups.push(() => clearInterval(timer));
+  }
+
+  writeFileSync(
+    csvPath,
+    'ts_s,supervisor_cpu_s,supervisor_rss_mib,gst_pid,gst_cpu_s,gst_rss_mib,load1,machine_busy_s\n',
+  );
+  const rows: Row[] = [];
+  const gstPids = new Set<number>();
+  const started = performance.now();
+  const end = started + MINUTES * 60_000;
+  for (;;) {
+    const sup = tryReadProc(supervisorPid);
+    if (!sup) throw new Error(`supervisor pid ${supervisorPid} is gone`);
+    const gstPid = stack.pipelinePid();
+    const gst: ProcSample | null = gstPid === null ? null : tryReadProc(gstPid);
+    if (gstPid !== null) gstPids.add(gstPid);
+    const row: Row = {
+      t_s: round((performance.now() - started) / 1000, 1),
+      supervisor_cpu_s: sup.cpuSeconds,
+      supervisor_rss_mib: round(sup.rssBytes / MiB, 1),
+      gst_pid: gstPid,
+      gst_cpu_s: gst?.cpuSeconds ?? null,
+      gst_rss_mib: gst ? round(gst.rssBytes / MiB, 1) : null,
+      load1: loadAverage()[0],
+      machine_busy_s: round(machineBusySeconds().busy, 1),
+    };
+    rows.push(row);
+    appendFileSync(csvPath, `${Object.values(row).join(',')}\n`);
+    if (performance.now() >= end) break;
+    await sleep(Math.min(INTERVAL_S * 1000, end - performance.now()));
+  }
+
+  const first = rows[0] as Row;
+  const last = rows.at(-1) as Row;
+  const wall = last.t_s - first.t_s;
+  // Growth after warm-up: slope over the second half, so start-up allocation does not count as a leak.
+  const half = rows.slice(Math.floor(rows.length / 2));
+  const perHour = (key: 'supervisor_rss_mib' | 'gst_rss_mib') =>
+    round(
+      slope(
+        half.filter((r) => r[key] !== null).map((r) => r.t_s / 3600),
+        half.filter((r) => r[key] !== null).map((r) => r[key] as number),
+      ),
+      2,
+    );
+  const sameGst = gstPids.size === 1;
+  const summary = {
+    command: `node --import tsx bench/soak.ts --minutes ${MINUTES} --interval ${INTERVAL_S}${args['no-viewer'] ? ' --no-viewer' : ''}${args['no-scrape'] ? ' --no-scrape' : ''}`,
+    minutes: round(wall / 60, 1),
+    samples: rows.length,
+    viewer: viewers
+      ? {
+          segments_fetched: viewers.stats.fetches.length,
+          errors: viewers.stats.errors.length,
+          first_errors: viewers.stats.errors.slice(0, 3),
+        }
+      : null,
+    scrape_every_s: args['no-scrape'] ? null : SCRAPE_INTERVAL_MS / 1000,
+    pipeline_restarts: gstPids.size - 1,
+    supervisor: {
+      rss_start_mib: first.supervisor_rss_mib,
+      rss_end_mib: last.supervisor_rss_mib,
+      rss_max_mib: Math.max(...rows.map((r) => r.supervisor_rss_mib)),
+      rss_growth_mib: round(last.supervisor_rss_mib - first.supervisor_rss_mib, 1),
+      rss_slope_second_half_mib_per_h: perHour('supervisor_rss_mib'),
+      cpu_percent_of_one_core: round((100 * (last.supervisor_cpu_s - first.supervisor_cpu_s)) / wall, 2),
+    },
+    gst: sameGst
+      ? {
+          rss_start_mib: first.gst_rss_mib,
+          rss_end_mib: last.gst_rss_mib,
+          rss_growth_mib: round((last.gst_rss_mib ?? 0) - (first.gst_rss_mib ?? 0), 1),
+          rss_slope_second_half_mib_per_h: perHour('gst_rss_mib'),
+          cpu_percent_of_one_core: round((100 * ((last.gst_cpu_s ?? 0) - (first.gst_cpu_s ?? 0))) / wall, 2),
+        }
+      : { note: `pipeline restarted (${gstPids.size} pids): per-pid figures in the CSV` },
+    machine: {
+      busy_percent_of_2_cores: round((100 * (last.machine_busy_s - first.machine_busy_s)) / wall / 2, 1),
+      load1_median: rows.map((r) => r.load1).sort((a, b) => a - b)[Math.floor(rows.length / 2)],
+    },
+    csv: csvPath,
+  };
+  writeFileSync(jsonPath, `${JSON.stringify({ summary, rows }, null, 2)}\n`);
+  console.log(JSON.stringify(summary, null, 2));
+} finally {
+  await shutdown();
+}
