@@ -71,9 +71,9 @@ export const PLAYER_CSS = `:root {
 }
 * { box-sizing: border-box; }
 body { margin: 0; min-height: 100vh; display: flex; flex-direction: column; }
-header { display: flex; align-items: center; justify-content: space-between; gap: 1rem;
+header { display: flex; flex-wrap: wrap; align-items: center; justify-content: space-between; gap: .25rem 1rem;
   padding: .75rem 1.25rem; border-bottom: 1px solid var(--line); }
-h1 { font-size: 1.05rem; font-weight: 600; margin: 0; display: flex; align-items: center; gap: .5rem; }
+h1 { font-size: 1.05rem; font-weight: 600; margin: 0; display: flex; align-items: center; gap: .5rem; white-space: nowrap; }
 h2 { font-size: .8rem; text-transform: uppercase; letter-spacing: .06em; color: var(--muted); margin: 1.25rem 0 .5rem; }
 .muted { color: var(--muted); font-weight: 400; }
 .dot { width: .6rem; height: .6rem; border-radius: 50%; background: var(--muted); display: inline-block; }
@@ -82,7 +82,7 @@ h2 { font-size: .8rem; text-transform: uppercase; letter-spacing: .06em; color: 
 a { color: #7db4ff; text-decoration: none; }
 a:hover { text-decoration: underline; }
 .playlist { font-family: ui-monospace, "SFMono-Regular", Menlo, monospace; font-size: .8rem; color: var(--muted); }
-main { flex: 1; display: grid; grid-template-columns: minmax(0, 1fr) 19rem; gap: 1.25rem; padding: 1.25rem; align-items: start; }
+main { flex: 1; display: grid; grid-template-columns: minmax(0, 1fr) 19rem; gap: 1.25rem; padding: 1.25rem; align-items: start; align-content: start; }
 .stage { position: relative; background: #000; border-radius: .5rem; overflow: hidden; aspect-ratio: 16 / 9;
   border: 1px solid var(--line); }
 video { width: 100%; height: 100%; display: block; background: #000; object-fit: contain; }
@@ -101,7 +101,8 @@ dd { margin: 0; text-align: right; font-variant-numeric: tabular-nums; }
 .last-error { margin-top: .8rem; padding: .5rem .6rem; border-left: 3px solid var(--bad); background: rgba(229,72,77,.08);
   font-family: ui-monospace, Menlo, monospace; font-size: .78rem; overflow-wrap: anywhere; }
 .links { margin: 1.25rem 0 0; color: var(--muted); font-size: .8rem; }
-@media (max-width: 860px) { main { grid-template-columns: 1fr; } }
+@media (max-width: 860px) { main { grid-template-columns: 1fr; padding: .75rem; gap: .75rem; } }
+@media (max-width: 520px) { .playlist { display: none; } }
 `;
 
 export const PLAYER_JS = `'use strict';
