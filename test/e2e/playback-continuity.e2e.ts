@@ -1,0 +1,157 @@
+/**
+ * A real player keeps playing through a pipeline restart: hls.js in Debian's headless Chromium
+ * plays the real supervisor's live stream (real gst-launch-1.0 on the two-monitor rig), the
+ * pipeline is killed with SIGKILL, and playback must carry on across the discontinuity with no
+ * fatal hls.js error.
+ *
+ * The page is a minimal one served here (hls.js from node_modules) so the test watches hls.js
+ * itself — every ERROR event, fatal or not — rather than a UI built on top of it.
+ *
+ * Run alone (2 shared cores): node --import tsx --test test/e2e/playback-continuity.e2e.ts
+ */
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { parsePlaylist, type Stack, startStack } from '../helpers/stack.ts';
+
+const CHROMIUM = '/usr/bin/chromium';
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-quic',
+];
+const HLS_JS = new URL('../../node_modules/hls.js/dist/hls.min.js', import.meta.url);
+
+interface HlsErrorRecord {
+  type: string;
+  details: string;
+  fatal: boolean;
+  at: number;
+}
+
+function pageHtml(playlistUrl: string): string {
+  return `<!doctype html>
+<html><head><meta charset="utf-8"><title>continuity</title></head>
+<body>
+<video id="video" muted autoplay playsinline width="640" height="360"></video>
+<script src="/hls.min.js"></script>
+<script>
+  window.hlsErrors = [];
+  const video = document.getElementById('video');
+  const hls = new Hls({ lowLatencyMode: false });
+  hls.on(Hls.Events.ERROR, (_event, data) => {
+    window.hlsErrors.push({ type: String(data.type), details: String(data.details), fatal: Boolean(data.fatal), at: video.currentTime });
+  });
+  hls.loadSource(${JSON.stringify(playlistUrl)});
+  hls.attachMedia(video);
+  hls.on(Hls.Events.MANIFEST_PARSED, () => { video.play().catch(() => {}); });
+  window.hls = hls;
+</script>
+</body></html>`;
+}
+
+async function servePage(html: string): Promise<{ server: Server; url: string }> {
+  const script = await readFile(HLS_JS);
+  const server = createServer((request, response) => {
+    if (request.url === '/') {
+      response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(html);
+    } else if (request.url === '/hls.min.js') {
+      response.writeHead(200, { 'content-type': 'text/javascript' }).end(script);
+    } else {
+      response.writeHead(404).end();
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/` };
+}
+
+// Browser-side code as strings: this project's TypeScript has no DOM lib.
+async function currentTime(page: Page): Promise<number> {
+  return Number(await page.evaluate("document.getElementById('video').currentTime"));
+}
+
+async function hlsErrors(page: Page): Promise<HlsErrorRecord[]> {
+  return (await page.evaluate('window.hlsErrors')) as HlsErrorRecord[];
+}
+
+async function waitFor(what: string, condition: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`${what} did not happen within ${timeoutMs} ms`);
+    await sleep(250);
+  }
+}
+
+describe('playback continuity through a pipeline restart', () => {
+  let stack: Stack;
+  let browser: Browser | undefined;
+  let page: { server: Server; url: string } | undefined;
+
+  before(async () => {
+    stack = await startStack();
+  });
+  after(async () => {
+    await browser?.close().catch(() => {});
+    await new Promise((resolve) => page?.server.close(resolve) ?? resolve(undefined));
+    await stack?.stop();
+  });
+
+  it('hls.js keeps playing after kill -9 of the pipeline, with no fatal error', {
+    timeout: 240_000,
+  }, async () => {
+    const before = parsePlaylist(
+      await stack.waitForPlaylist((t) => parsePlaylist(t).segments.length >= 3, 90_000),
+    );
+    page = await servePage(pageHtml(`${stack.baseUrl}/hls/desktop/playlist.m3u8`));
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
+    const tab = await browser.newPage({ viewport: { width: 800, height: 480 } });
+    await tab.goto(page.url);
+
+    await waitFor('playback to start', async () => (await currentTime(tab)) > 2, 60_000);
+    const startedAt = await currentTime(tab);
+    await sleep(3000);
+    assert.ok((await currentTime(tab)) - startedAt > 1.5, 'playback advances before the fault');
+
+    const pid = stack.pipelinePid();
+    assert.ok(pid, 'pipeline pid known');
+    const lastBefore = before.mediaSequence + before.segments.length - 1;
+    const atKill = await currentTime(tab);
+    process.kill(pid, 'SIGKILL');
+
+    // The restart really happened: a new run, marked by a discontinuity in the playlist.
+    await stack.waitForPlaylist((t) => {
+      const p = parsePlaylist(t);
+      return p.discontinuities >= 1 && p.mediaSequence + p.segments.length - 1 > lastBefore + 1;
+    }, 90_000);
+    assert.notEqual(stack.pipelinePid(), pid);
+
+    // Playback carries on well past the restart (20 s of media, i.e. 10 segments of the new run).
+    await waitFor(
+      'playback to advance 20 s past the kill',
+      async () => (await currentTime(tab)) > atKill + 20,
+      90_000,
+    );
+    const late = await currentTime(tab);
+    await sleep(3000);
+    assert.ok((await currentTime(tab)) - late > 1.5, 'still advancing at the end');
+
+    const errors = await hlsErrors(tab);
+    const fatal = errors.filter((e) => e.fatal);
+    assert.deepEqual(fatal, [], `fatal hls.js errors: ${JSON.stringify(fatal)}`);
+    const size = String(
+      await tab.evaluate("(v => v.videoWidth + 'x' + v.videoHeight)(document.getElementById('video'))"),
+    );
+    assert.equal(size, '1280x720');
+    // Non-fatal errors (e.g. a buffer stall during the gap) are allowed; print them for the record.
+    if (errors.length > 0) console.log(`non-fatal hls.js errors: ${JSON.stringify(errors)}`);
+  });
+});
