@@ -42,8 +42,11 @@ describe('desktop-streamer.service hardening', () => {
       { timeout: 60_000 },
     );
     const result = JSON.parse(stdout.trim().split('\n').at(-1)!);
-    assert.equal(result.gstExit, 0, result.stderr);
-    assert.ok(result.segments >= 2, `segments: ${result.segments}`);
+    assert.ok(result.segments >= 2, `complete segments: ${result.segments}; gst-launch: ${result.stderr}`);
+    assert.ok(
+      [0, 'SIGKILL'].includes(result.gstExit),
+      `gst-launch ended with ${result.gstExit}: ${result.stderr}`,
+    );
     assert.equal(result.http, 'ok');
     assert.ok(result.interfaces >= 1);
     assert.equal(result.statfs, true);
