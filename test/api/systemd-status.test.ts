@@ -1,6 +1,14 @@
 import assert from 'node:assert/strict';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, it } from 'node:test';
-import { parseSystemctlShow, runningUnderSystemd, unitFromCgroup } from '../../src/api/systemd-status.ts';
+import {
+  parseSystemctlShow,
+  runningUnderSystemd,
+  SystemdStatusReader,
+  unitFromCgroup,
+} from '../../src/api/systemd-status.ts';
 
 describe('systemd status helpers', () => {
   it('detects systemd by INVOCATION_ID', () => {
@@ -24,5 +32,38 @@ describe('systemd status helpers', () => {
     });
     assert.equal(parseSystemctlShow('ActiveState=active\n'), null);
     assert.equal(parseSystemctlShow(''), null);
+  });
+});
+
+describe('SystemdStatusReader (with a fake systemctl on PATH)', () => {
+  it('asks systemctl about this unit only under systemd, and caches the answer', async (t) => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'fake-systemctl-'));
+    const argsFile = path.join(dir, 'args');
+    await writeFile(
+      path.join(dir, 'systemctl'),
+      `#!/bin/sh\necho "$@" >> '${argsFile}'\nprintf 'ActiveState=active\\nSubState=running\\n'\n`,
+      { mode: 0o755 },
+    );
+    const saved = { PATH: process.env.PATH, INVOCATION_ID: process.env.INVOCATION_ID };
+    t.after(async () => {
+      process.env.PATH = saved.PATH;
+      if (saved.INVOCATION_ID === undefined) delete process.env.INVOCATION_ID;
+      else process.env.INVOCATION_ID = saved.INVOCATION_ID;
+      await rm(dir, { recursive: true, force: true });
+    });
+    process.env.PATH = `${dir}:${saved.PATH}`;
+
+    delete process.env.INVOCATION_ID;
+    assert.equal(await new SystemdStatusReader().read(), null, 'not under systemd: no systemctl call');
+
+    process.env.INVOCATION_ID = 'fake-invocation';
+    const reader = new SystemdStatusReader({ cacheMs: 60_000 });
+    const state = await reader.read();
+    assert.equal(state?.ActiveState, 'active');
+    assert.equal(state?.SubState, 'running');
+    await reader.read();
+    const calls = (await readFile(argsFile, 'utf8')).trim().split('\n');
+    assert.equal(calls.length, 1, 'second read came from the cache');
+    assert.match(calls[0]!, /^show --property=ActiveState,SubState -- \S+\.(service|scope)$/);
   });
 });
