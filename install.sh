@@ -490,6 +490,26 @@ install_units() {
   done
 }
 
+# An existing config.json (e.g. from the older version) is never changed; say so loudly
+# when the new supervisor would refuse it (it then exits 78 and systemd does not restart it).
+config_ok=true
+check_config() {
+  local output
+  if [[ "$dry_run" == true || ! -f "$app_dir/dist/cli/index.js" || ! -f "$etc_dir/config.json" ]]; then return 0; fi
+  local status=0
+  output="$("$node_bin" "$app_dir/dist/cli/index.js" check-config "$etc_dir/config.json" 2>&1)" || status=$?
+  case "$status" in
+    0) log "  = $etc_dir/config.json is valid" ;;
+    78)
+      config_ok=false
+      note "$etc_dir/config.json is not valid for this version; the service will not start until it is fixed:"
+      printf '%s\n' "$output" | sed 's/^/    /' >&2
+      note "check it again with: desktop-streamer check-config $etc_dir/config.json"
+      ;;
+    *) note "could not check $etc_dir/config.json (desktop-streamer check-config exited $status): ${output%%$'\n'*}" ;;
+  esac
+}
+
 start_units() {
   local unit
   if ! can_systemctl; then
@@ -508,7 +528,12 @@ start_units() {
     fi
   done
   run systemctl enable "${UNITS[@]}"
-  run systemctl restart "${UNITS[@]}"
+  if [[ "$config_ok" == true ]]; then
+    run systemctl restart "${UNITS[@]}"
+  else
+    run systemctl restart desktop-streamer-prometheus.service desktop-streamer-alertmanager.service
+    note "desktop-streamer.service not (re)started: fix config.json first, then: systemctl restart desktop-streamer"
+  fi
 }
 
 print_urls() {
@@ -537,6 +562,7 @@ do_install() {
   install_config
   set_ownership
   install_units
+  check_config
   start_units
   log "$changes change(s)$([[ "$dry_run" == true ]] && echo ' would be made')"
   print_urls
