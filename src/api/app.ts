@@ -27,7 +27,7 @@ export interface AppDeps {
   extraRouters?: Router[];
   /** Mounted first, before error handling (e.g. the HTTP metrics middleware). */
   middleware?: Koa.Middleware[];
-  /** Whether config.relay_url answers; reported as mediamtx_running. */
+  /** Whether config.relay_url answers; reported as mediamtx_running. Default: a TCP connect to its host and port. */
   relayReachable?: () => Promise<boolean>;
   /** Latest captured picture for /api/snapshot.jpg; 404 while absent. */
   snapshotJpeg?: () => Buffer | null;

@@ -1,3 +1,4 @@
+import net from 'node:net';
 import type { HlsSnapshot } from '../hls/types.ts';
 import type { SupervisorSnapshot } from '../pipeline/types.ts';
 import type { AppDeps } from './app.ts';
@@ -72,8 +73,9 @@ export class HealthReader {
   }
 
   #relayReachable(): Promise<boolean> {
-    const check = this.#deps.relayReachable;
-    if (this.#deps.config.relay_url === null || check === undefined) return Promise.resolve(false);
+    const relayUrl = this.#deps.config.relay_url;
+    if (relayUrl === null) return Promise.resolve(false);
+    const check = this.#deps.relayReachable ?? (() => tcpReachable(relayUrl, RELAY_CHECK_TIMEOUT_MS));
     if (this.#relay === null || Date.now() - this.#relay.at > RELAY_CHECK_CACHE_MS) {
       this.#relay = { at: Date.now(), reachable: withTimeout(check, RELAY_CHECK_TIMEOUT_MS) };
     }
@@ -98,4 +100,39 @@ async function withTimeout(check: () => Promise<boolean>, timeoutMs: number): Pr
   } finally {
     clearTimeout(timer);
   }
+}
+
+const DEFAULT_PORTS: Record<string, number> = {
+  'rtsp:': 554,
+  'rtsps:': 322,
+  'rtmp:': 1935,
+  'rtmps:': 443,
+  'http:': 80,
+  'https:': 443,
+};
+
+/**
+ * Whether the relay's host accepts a TCP connection (the default check for mediamtx_running).
+ * UDP-only schemes (srt://, udp://) cannot be checked this way and count as not reachable.
+ */
+export function tcpReachable(relayUrl: string, timeoutMs: number): Promise<boolean> {
+  let url: URL;
+  try {
+    url = new URL(relayUrl);
+  } catch {
+    return Promise.resolve(false);
+  }
+  const port = url.port === '' ? DEFAULT_PORTS[url.protocol] : Number(url.port);
+  if (port === undefined || url.hostname === '') return Promise.resolve(false);
+  const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
+  return new Promise((resolve) => {
+    const socket = net.connect({ host, port, timeout: timeoutMs });
+    const done = (reachable: boolean) => {
+      socket.destroy();
+      resolve(reachable);
+    };
+    socket.once('connect', () => done(true));
+    socket.once('timeout', () => done(false));
+    socket.once('error', () => done(false));
+  });
 }
