@@ -468,6 +468,17 @@ install_alertmanager_config() {
 # Gives the operator-owned secrets to the service users (only on a real system).
 set_ownership() {
   if [[ -n "$root" ]]; then return 0; fi
+  # The supervisor reads config.json as its own user. A config kept from the older version
+  # (which ran as root) may be root-only: give the group read access, content untouched.
+  if [[ -f "$etc_dir/config.json" ]] && getent passwd "$SERVICE_USER" >/dev/null &&
+    ! runuser -u "$SERVICE_USER" -- test -r "$etc_dir/config.json"; then
+    changed '~' "$etc_dir/config.json (readable by group $SERVICE_USER)"
+    run chgrp "$SERVICE_USER" "$etc_dir/config.json"
+    run chmod g+r "$etc_dir/config.json"
+    if [[ "$dry_run" != true ]] && ! runuser -u "$SERVICE_USER" -- test -r "$etc_dir/config.json"; then
+      note "$SERVICE_USER still cannot read $etc_dir/config.json: check the modes of $etc_dir"
+    fi
+  fi
   # Alertmanager runs as prometheus: it reads its config and the 0600 secret files that
   # alertmanager-config writes through the group; nobody else can.
   if getent group prometheus >/dev/null && [[ -d "$etc_dir/alertmanager" ]]; then
