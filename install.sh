@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs desktop-streamer on a Debian 12 kiosk, idempotently: running it again
 # changes nothing unless the source changed. An existing /etc/desktop-streamer/config.json
-# (also one from the older Python version) is never touched.
+# (also one from the older Python version) is never overwritten.
 #
 #   sudo ./install.sh                 install or upgrade, enable and start the services
 #   sudo ./install.sh --uninstall     remove the app and units, keep /etc and state
