@@ -71,11 +71,13 @@ function cpuTimes(): CpuTimes {
 }
 
 /**
- * Host CPU busy percent since the previous call. The first call (or one after a long pause)
- * measures over a short interval instead, so the answer is never "since boot".
+ * Host CPU busy percent since the previous reading. A reading younger than a second is reused
+ * (so rapid polls neither wait nor measure over a meaningless interval); without a usable
+ * previous reading (first call, or one older than a minute) it measures over a short interval.
  */
 export class CpuSampler {
   #previous: CpuTimes | null = null;
+  #last: { at: number; percent: number } | null = null;
   readonly #intervalMs: number;
 
   constructor(intervalMs = 200) {
@@ -83,16 +85,20 @@ export class CpuSampler {
   }
 
   async percent(): Promise<number> {
+    const now = Date.now();
+    if (this.#last !== null && now - this.#last.at < 1000) return this.#last.percent;
     let previous = this.#previous;
-    if (previous === null || Date.now() - previous.at > 60_000 || Date.now() - previous.at < 50) {
+    if (previous === null || now - previous.at > 60_000) {
       previous = cpuTimes();
       await new Promise((resolve) => setTimeout(resolve, this.#intervalMs));
     }
     const current = cpuTimes();
-    this.#previous = current;
     const total = current.total - previous.total;
     const idle = current.idle - previous.idle;
-    return total > 0 ? round1(Math.min(100, Math.max(0, (100 * (total - idle)) / total))) : 0;
+    const percent = total > 0 ? round1(Math.min(100, Math.max(0, (100 * (total - idle)) / total))) : 0;
+    this.#previous = current;
+    this.#last = { at: current.at, percent };
+    return percent;
   }
 }
 

@@ -45,11 +45,15 @@ describe('host readings', () => {
     assert.ok((usage as number) >= 0 && (usage as number) <= 100);
   });
 
-  it('samples CPU busy percent in 0..100', async () => {
+  it('samples CPU busy percent in 0..100, reusing a reading younger than a second', async () => {
     const sampler = new CpuSampler(50);
-    for (let i = 0; i < 2; i++) {
-      const value = await sampler.percent();
-      assert.ok(value >= 0 && value <= 100, String(value));
-    }
+    const first = await sampler.percent();
+    assert.ok(first >= 0 && first <= 100, String(first));
+    const started = Date.now();
+    assert.equal(await sampler.percent(), first, 'reused');
+    assert.ok(Date.now() - started < 40, 'no new measuring interval');
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    const later = await sampler.percent();
+    assert.ok(later >= 0 && later <= 100, String(later));
   });
 });
