@@ -2,7 +2,7 @@
  * CPU time and memory of a process from /proc (Linux only). CPU is utime + stime of the process
  * itself (all its threads), in seconds; children are not included.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 /** USER_HZ: the unit of /proc/<pid>/stat times. 100 on every Linux this runs on (getconf CLK_TCK). */
 export const CLOCK_TICKS_PER_SECOND = 100;
@@ -74,4 +74,25 @@ export function machineBusySeconds(): { busy: number; total: number } {
   const idle = (values[3] ?? 0) + (values[4] ?? 0);
   const total = values.reduce((sum, v) => sum + v, 0);
   return { busy: (total - idle) / CLOCK_TICKS_PER_SECOND, total: total / CLOCK_TICKS_PER_SECOND };
+}
+
+/** pids whose parent is `pid` (scans /proc). */
+export function childPids(pid: number): number[] {
+  const found: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const text = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(text.slice(text.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === pid) found.push(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return found;
+}
+
+/** Summed CPU seconds of several pids (those still there). */
+export function cpuSecondsOf(pids: readonly number[]): number {
+  return pids.reduce((sum, pid) => sum + (tryReadProc(pid)?.cpuSeconds ?? 0), 0);
 }

@@ -12,6 +12,8 @@ export interface SegmentFetch {
   bytes: number;
   /** Wall clock (Date.now()) when the segment was first seen listed by this viewer. */
   listedAtMs: number;
+  /** Wall clock when its last byte arrived. */
+  deliveredAtMs: number;
 }
 
 export interface ListingEvent {
@@ -106,7 +108,9 @@ export function startViewers(options: {
             stats.listings.push({ ...entry, firstSeenMs: seenAt });
           }
         }
-        const todo = first ? entries.slice(-1) : entries.filter((e) => !fetched.has(e.uri));
+        // Like a live player: start at the newest segment, skip what was listed before it.
+        if (first) for (const entry of entries.slice(0, -1)) fetched.add(entry.uri);
+        const todo = entries.filter((e) => !fetched.has(e.uri));
         first = false;
         for (const entry of todo) {
           if (!running) break;
@@ -124,6 +128,7 @@ export function startViewers(options: {
               latencyMs: performance.now() - started,
               bytes: body.byteLength,
               listedAtMs: seenAt,
+              deliveredAtMs: Date.now(),
             });
           } catch (error) {
             if (running) stats.errors.push(`${entry.uri}: ${(error as Error).message}`);
