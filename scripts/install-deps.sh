@@ -42,6 +42,9 @@ readonly TEST_PACKAGES=(
   chromium
   shellcheck
   systemd
+  python3
+  python3-seccomp
+  openssl
 )
 
 log() { echo "install-deps: $*" >&2; }

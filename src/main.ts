@@ -14,7 +14,7 @@ import { ConfigError, loadConfig } from './config/load.ts';
 import type { Config } from './config/schema.ts';
 import { createHlsPublisher } from './hls/publisher.ts';
 import { createLogger, type Logger, LogRing } from './logger.ts';
-import { createMaintenance } from './maintenance/index.ts';
+import { createMaintenance, standardMaintenanceJobs } from './maintenance/index.ts';
 import { createMetrics } from './metrics/index.ts';
 import { PictureTap } from './picture/tap.ts';
 import { killOrphanPipeline, writePipelinePidFile } from './pipeline/orphans.ts';
@@ -40,7 +40,9 @@ async function resolveApiToken(config: Config, env: NodeJS.ProcessEnv): Promise<
   const file = config.api.token_file ?? (credentials ? join(credentials, 'api-token') : null);
   if (file) {
     try {
-      return (await readFile(file, 'utf8')).trim() || null;
+      // An empty credential is systemd 252's stand-in for "no token file" (SetCredential=api-token:).
+      const token = (await readFile(file, 'utf8')).trim();
+      if (token) return token;
     } catch (error) {
       if (config.api.token_file) {
         throw new StartupError(
@@ -141,6 +143,7 @@ async function run(configPath: string | undefined, env: NodeJS.ProcessEnv, logge
     },
   });
 
+  const served = { segments: 0, bytes: 0 };
   const metrics = createMetrics({
     config,
     logger: log,
@@ -180,10 +183,18 @@ async function run(configPath: string | undefined, env: NodeJS.ProcessEnv, logge
   const maintenance = createMaintenance({
     logger: log,
     registry: metrics.registry,
-    jobs: [
-      { name: 'segment-sweep', schedule: '17 3 * * *', run: async () => void (await publisher.cleanup()) },
-      { name: 'disk-check', schedule: '* * * * *', run: async () => void (await publisher.cleanup()) },
-    ],
+    jobs: standardMaintenanceJobs({
+      logger: log,
+      // cleanup() sweeps what left the playlist and re-reads disk usage (emergency retention).
+      sweepOrphanSegments: () => publisher.cleanup(),
+      checkDisk: () => publisher.cleanup(),
+      dailySummary: () => ({
+        uptimeSeconds: (Date.now() - supervisor.snapshot().startedAt) / 1000,
+        restarts: supervisor.snapshot().restartCount,
+        segmentsServed: served.segments,
+        bytesServed: served.bytes,
+      }),
+    }),
   });
   maintenance.start();
 

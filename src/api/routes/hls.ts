@@ -27,6 +27,8 @@ export interface HlsRouterOptions {
   publicDir: string;
   /** The current playlist text, or null while none exists. */
   playlist: () => string | null;
+  /** Told the size of every segment body handed out (the daily summary's "data served"). */
+  onSegmentServed?: (bytes: number) => void;
 }
 
 function notFound(ctx: Koa.Context): void {
@@ -68,7 +70,12 @@ export function parseRange(header: string | undefined, size: number): ByteRange 
   return { start, end };
 }
 
-async function serveSegment(ctx: Koa.Context, publicDir: string, name: string): Promise<void> {
+async function serveSegment(
+  ctx: Koa.Context,
+  publicDir: string,
+  name: string,
+  onServed?: (bytes: number) => void,
+): Promise<void> {
   if (!SEGMENT_NAME_PATTERN.test(name)) return notFound(ctx);
   let handle: fs.FileHandle;
   try {
@@ -102,6 +109,7 @@ async function serveSegment(ctx: Koa.Context, publicDir: string, name: string): 
     ctx.body = stat.size === 0 ? '' : handle.createReadStream({ start, end, autoClose: true });
     ctx.length = end - start + 1;
     handedOver = stat.size > 0;
+    onServed?.(ctx.length);
   } finally {
     if (!handedOver) await handle.close();
   }
@@ -125,7 +133,9 @@ export function createHlsRouter(options: HlsRouterOptions): Router {
     ctx.body = text;
   });
 
-  router.get('/hls/desktop/:name', (ctx) => serveSegment(ctx, publicDir, ctx.params.name ?? ''));
+  router.get('/hls/desktop/:name', (ctx) =>
+    serveSegment(ctx, publicDir, ctx.params.name ?? '', options.onSegmentServed),
+  );
 
   // Everything else under /hls (traversal attempts included) is a plain 404, never a file.
   router.all('/hls{/*rest}', notFound);
