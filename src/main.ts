@@ -210,8 +210,10 @@ async function run(configPath: string | undefined, env: NodeJS.ProcessEnv, logge
   pings.stop();
   await maintenance.stop();
   await supervisor.stop();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
+  // close() waits for open connections (a live log tail never ends by itself): cut them now.
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
   server.closeAllConnections();
+  await closed;
   await publisher.stop();
   return reason === 'failed' ? EXIT.failed : EXIT.ok;
 }
