@@ -167,6 +167,10 @@ async function run(configPath: string | undefined, env: NodeJS.ProcessEnv, logge
       createHlsRouter({
         publicDir: publisher.snapshot().publicDir,
         playlist: () => publisher.playlistText(),
+        onSegmentServed: (bytes) => {
+          served.segments++;
+          served.bytes += bytes;
+        },
       }),
       createMetricsRouter(metrics),
     ],
@@ -199,7 +203,8 @@ async function run(configPath: string | undefined, env: NodeJS.ProcessEnv, logge
   maintenance.start();
 
   await supervisor.start();
-  const pings = startWatchdogPings(notifier, () => supervisor.snapshot().state !== 'failed');
+  // systemd's watchdog restarts the service when the supervisor's own loop stops turning or gave up.
+  const pings = startWatchdogPings(notifier, () => supervisor.isLoopHealthy());
 
   const signalled = new Promise<NodeJS.Signals>((resolve) => {
     for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => resolve(signal));

@@ -105,6 +105,7 @@ export class Supervisor implements SupervisorControl {
   #transition: Promise<void> = Promise.resolve();
   #generation = 0;
   #watchTicks = 0;
+  #lastWatchAt = 0;
 
   constructor(deps: SupervisorDeps) {
     this.#deps = deps;
@@ -127,6 +128,7 @@ export class Supervisor implements SupervisorControl {
   // ---- lifecycle -------------------------------------------------------------------------
 
   async start(): Promise<void> {
+    this.#lastWatchAt = this.#now();
     this.#watchTimer = setInterval(() => void this.#watch(), WATCH_INTERVAL_MS);
     this.#watchTimer.unref();
     await this.#serialise(() => this.#launch());
@@ -159,6 +161,12 @@ export class Supervisor implements SupervisorControl {
   async restart(): Promise<void> {
     if (this.#state === 'stopped' || this.#state === 'failed') return this.startStreaming();
     await this.#restart('manual', 'requested through the API', { immediate: true });
+  }
+
+  /** For the systemd watchdog: the watch loop turned recently and the supervisor has not given up. */
+  isLoopHealthy(): boolean {
+    const stale = this.#now() - this.#lastWatchAt > 5 * WATCH_INTERVAL_MS;
+    return this.#watchTimer !== null && !stale && this.#state !== 'failed';
   }
 
   snapshot(): SupervisorSnapshot {
@@ -374,6 +382,7 @@ export class Supervisor implements SupervisorControl {
   /** Stall detection and monitor changes, on a timer. */
   async #watch(): Promise<void> {
     const now = this.#now();
+    this.#lastWatchAt = now;
     if (this.#state === 'starting' || this.#state === 'streaming' || this.#state === 'no_signal') {
       const limit =
         stallTimeoutSeconds(this.#config) + (this.#state === 'starting' ? STARTUP_GRACE_SECONDS : 0);

@@ -167,7 +167,9 @@ describe('Supervisor (fake children)', () => {
     const h = await harness({ config: { max_restarts: 3, restart_delay: 1 }, child: 'exits-1.sh' });
     t.after(() => h.supervisor.stop());
     await h.supervisor.start();
+    assert.equal(h.supervisor.isLoopHealthy(), true);
     await until('failed', () => h.supervisor.snapshot().state === 'failed', 20_000);
+    assert.equal(h.supervisor.isLoopHealthy(), false, 'systemd watchdog pings stop in the failed state');
     const snapshot = h.supervisor.snapshot();
     assert.equal(snapshot.restartCount, 4);
     assert.equal(snapshot.pipeline.pid, null);
@@ -230,6 +232,8 @@ describe('Supervisor (fake children)', () => {
     await new Promise((r) => setTimeout(r, 600));
     assert.equal(h.supervisor.snapshot().state, 'stopped');
     assert.equal(h.publisher.published.length, count);
+    assert.equal(h.supervisor.isLoopHealthy(), true, 'stopped on request is not a fault');
     await h.supervisor.stop();
+    assert.equal(h.supervisor.isLoopHealthy(), false);
   });
 });
