@@ -88,6 +88,10 @@ export async function runSupervisor(options: RunOptions = {}): Promise<number> {
   try {
     return await run(options.configPath, env, logger, logRing);
   } catch (error) {
+    // A person at a terminal gets the plain message too; journald gets the JSON line.
+    if (process.stderr.isTTY && (error instanceof ConfigError || error instanceof StartupError)) {
+      console.error(`desktop-streamer: ${error.message}`);
+    }
     if (error instanceof ConfigError) {
       logger.fatal({ path: error.path, issues: error.issues }, error.message);
       return EXIT.config;
