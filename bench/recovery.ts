@@ -10,8 +10,14 @@
  *   A: start → first playlist; kill -9 of the pipeline; second monitor unplugged → first slate
  *      segment; replugged → first captured segment (checked to be the blue second monitor)
  *   B: start → first playlist; SIGSTOP of the pipeline (hung) → first segment of the replacement
+ *   C: start → first playlist; SIGSTOP of Xorg (a hung X server, as in a GPU hang) → first slate
+ *      segment; SIGCONT → first captured segment (checked blue)
+ * Error burst is not measured: gst-launch-1.0 ends (or, with a thread blocked in Xlib, hangs) on
+ * the first ERROR bus message, so a real fault shows up as an exit or a stall before errors can
+ * pile up; error_burst fires only for a crash loop (each crash counts its bus error and its exit).
  * Config: defaults (segment_duration 2 s, so stall timeout 6 s) plus single_monitor_fallback=false.
  */
+import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { dominant, meanColour } from '../test/helpers/frames.ts';
@@ -178,6 +184,46 @@ async function runOnce(rig: Rig, samples: Sample[]): Promise<void> {
   }
 }
 
+function xorgPid(rig: Rig): number {
+  return Number(readFileSync(`/tmp/desktop-streamer-rig-${rig.display.slice(1)}/xorg.pid`, 'utf8').trim());
+}
+
+/** C: the X server hangs (SIGSTOP, as in a GPU hang) → slate; resumes (SIGCONT) → capture again. */
+async function xServerHang(rig: Rig, samples: Sample[]): Promise<void> {
+  const c = await startMeasured(rig, samples);
+  const xorg = xorgPid(rig);
+  try {
+    await steady(c);
+    let lastBefore = await lastSequence(c);
+    let mark = c.logs.length;
+    let t0 = performance.now();
+    process.kill(xorg, 'SIGSTOP');
+    let seen = await poll(c, newRunAfter(lastBefore));
+    let colour = dominant(await meanColour(`${c.baseUrl}/hls/desktop/${seen.entry.uri}`));
+    samples.push({
+      metric: 'X server hung → first slate segment',
+      seconds: (seen.at - t0) / 1000,
+      note: `${restartReasonSince(c, mark)}, picture ${colour}`,
+    });
+
+    await steady(c);
+    lastBefore = await lastSequence(c);
+    mark = c.logs.length;
+    t0 = performance.now();
+    process.kill(xorg, 'SIGCONT');
+    seen = await poll(c, newRunAfter(lastBefore));
+    colour = dominant(await meanColour(`${c.baseUrl}/hls/desktop/${seen.entry.uri}`));
+    samples.push({
+      metric: 'X server resumed → first captured segment',
+      seconds: (seen.at - t0) / 1000,
+      note: `${restartReasonSince(c, mark)}, picture ${colour}`,
+    });
+  } finally {
+    process.kill(xorg, 'SIGCONT');
+    await c.stop();
+  }
+}
+
 function median(values: number[]): number {
   const sorted = [...values].sort((x, y) => x - y);
   const mid = Math.floor(sorted.length / 2);
@@ -221,6 +267,7 @@ async function main(): Promise<void> {
     for (let run = 1; run <= runs; run++) {
       const before = samples.length;
       await runOnce(rig, samples);
+      await xServerHang(rig, samples);
       const got = samples.slice(before).map((s) => `${s.metric.trim()} ${s.seconds.toFixed(2)} s`);
       console.error(`run ${run}/${runs}: ${got.join(', ')}`);
     }
