@@ -334,6 +334,42 @@ describe('self-healing against real faults on the two-monitor rig', () => {
     }
   });
 
+  it('X server hung (SIGSTOP of Xorg): the stuck pipeline is replaced by the slate, the picture returns on SIGCONT', {
+    timeout: TEST_TIMEOUT_MS,
+  }, async () => {
+    const stack = await streamingStack(rig);
+    const xorg = Number(readFileSync(`/tmp/desktop-streamer-rig-${rig.display.slice(1)}/xorg.pid`, 'utf8'));
+    try {
+      const mark = stack.logs.length;
+      process.kill(xorg, 'SIGSTOP');
+      // ximagesrc blocks in Xlib: the in-pipeline watchdog errors, gst-launch-1.0 hangs on its way
+      // out, the supervisor sees no segment and kills it; xrandr times out → slate.
+      await stack.waitForLog(
+        afterNow(stack, (r) => r.msg === 'state' && r.state === 'no_signal'),
+        90_000,
+      );
+      const logged = stack.logs.slice(mark);
+      assert.ok(
+        logged.some((r) => r.level === 50 && String(r.element).startsWith('watchdog')),
+        'the watchdog element reported the starved pipeline',
+      );
+      const restart = logged.find((r) => r.msg === 'restarting the pipeline');
+      assert.equal(restart?.reason, 'stalled', JSON.stringify(restart));
+      const slateMark = lastSequenceOf(await currentPlaylist(stack));
+      const slate = await waitForPicture(stack, slateMark, () => true);
+      assert.ok(!/:(blue|red)$/.test(slate.seen[0]!), `the slate shows no monitor: ${slate.seen}`);
+      assert.equal(await detailedState(stack), 'no_signal');
+
+      const backMark = lastSequenceOf(await currentPlaylist(stack));
+      process.kill(xorg, 'SIGCONT');
+      const back = await waitForPicture(stack, backMark, (c) => c === 'blue');
+      assert.ok(back.sequence > slate.sequence);
+    } finally {
+      killQuietly(xorg, 'SIGCONT');
+      await stack.stop();
+    }
+  });
+
   it('HLS output dir deleted while streaming: recreated, the stream continues, the supervisor survives', {
     timeout: TEST_TIMEOUT_MS,
   }, async () => {
