@@ -12,6 +12,7 @@ import type {
   SupervisorControl,
   SupervisorSnapshot,
 } from '../../src/pipeline/types.ts';
+import { capturePlan } from '../fixtures/capture-plan.ts';
 
 export function zeroCounts<K extends string>(keys: readonly K[]): Record<K, number> {
   return Object.fromEntries(keys.map((k) => [k, 0])) as Record<K, number>;
@@ -24,27 +25,9 @@ export function supervisorSnapshot(overrides: Partial<SupervisorSnapshot> = {}):
     stateSince: now - 60_000,
     gstState: 'PLAYING',
     startedAt: now - 30 * 60_000,
-    capture: {
-      display: ':0',
-      monitor: {
-        index: 1,
-        name: 'DUMMY1',
-        outputs: ['DUMMY1'],
-        primary: false,
-        x: 1920,
-        y: 0,
-        width: 1280,
-        height: 720,
-      },
-      fallbackToPrimary: false,
+    capture: capturePlan({
       encoder: { element: 'x264enc', reason: 'no VAAPI device: vah264enc and vaapih264enc missing' },
-      width: 1280,
-      height: 720,
-      fps: 15,
-      bitrateKbps: 2000,
-      keyframeIntervalSeconds: 2,
-      segmentDurationSeconds: 2,
-    },
+    }),
     pipeline: {
       pid: process.pid,
       startedAt: now - 60_000,

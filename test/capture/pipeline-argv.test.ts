@@ -7,29 +7,11 @@ import {
   watchdogTimeoutMs,
   workSegmentName,
 } from '../../src/capture/pipeline-argv.ts';
-import type { CapturePlan, EncoderElement } from '../../src/capture/types.ts';
+import type { EncoderElement } from '../../src/capture/types.ts';
+import { capturePlan } from '../fixtures/capture-plan.ts';
 
-const plan = (element: EncoderElement): CapturePlan => ({
-  display: ':99',
-  monitor: {
-    index: 1,
-    name: 'DUMMY1',
-    outputs: ['DUMMY1'],
-    primary: false,
-    x: 1920,
-    y: 0,
-    width: 1280,
-    height: 720,
-  },
-  fallbackToPrimary: false,
-  encoder: { element, reason: 'test' },
-  width: 1280,
-  height: 720,
-  fps: 15,
-  bitrateKbps: 2000,
-  keyframeIntervalSeconds: 2,
-  segmentDurationSeconds: 2,
-});
+const plan = (element: EncoderElement) =>
+  capturePlan({ display: ':99', encoder: { element, reason: 'test' } });
 
 const target = { workDir: '/tmp/hls/.work/run-1' };
 

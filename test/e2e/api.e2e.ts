@@ -7,10 +7,10 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
-import { chromium } from 'playwright-core';
 import type { DetailedJson, HealthJson, StatusJson } from '../../src/api/health-model.ts';
 import { OPENAPI_DOCUMENT } from '../../src/api/openapi.ts';
 import { runStatus, type StatusIo } from '../../src/cli/status.ts';
+import { launchChromium } from '../helpers/browser.ts';
 import { parsePlaylist, type Stack, startStack } from '../helpers/stack.ts';
 
 const TOKEN = 'e2e-api-token-5c1d';
@@ -138,20 +138,7 @@ describe('API on the real supervisor', { timeout: 240_000 }, () => {
   });
 
   it('the built-in player plays the real stream in Chromium', async () => {
-    const browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      headless: true,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-        '--disable-quic',
-      ],
-    });
+    const browser = await launchChromium();
     try {
       const page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
       await page.goto(`${stack.baseUrl}/player`);

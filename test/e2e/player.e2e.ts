@@ -11,21 +11,10 @@ import { copyFile, link, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { type Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { createHlsRouter } from '../../src/api/routes/hls.ts';
 import { startTestServer, type TestServer } from '../api/helpers.ts';
-
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-  '--disable-quic',
-];
+import { launchChromium } from '../helpers/browser.ts';
 
 function gstPipeline(dir: string): string[] {
   return [
@@ -154,7 +143,7 @@ describe('built-in player in Chromium', { timeout: 180_000 }, () => {
   });
 
   it('plays the live stream: currentTime advances, the health panel says Healthy', async () => {
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
+    browser = await launchChromium();
     const page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
     const consoleErrors: string[] = [];
     page.on('console', (message) => {

@@ -1,38 +1,16 @@
 /** Fake snapshots and sources for the metrics unit tests (mocks live only in unit tests). */
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
-import type { CapturePlan } from '../../src/capture/types.ts';
 import type { HlsSnapshot, PublicSegment } from '../../src/hls/types.ts';
 import type { Logger } from '../../src/logger.ts';
 import type { HostSource } from '../../src/metrics/collectors/host.ts';
 import type { SupervisorSnapshot } from '../../src/pipeline/types.ts';
+import { capturePlan } from '../fixtures/capture-plan.ts';
 
 /** 2026-01-02T03:04:05Z */
 export const NOW = Date.UTC(2026, 0, 2, 3, 4, 5);
 
-export function capturePlan(): CapturePlan {
-  return {
-    display: ':0',
-    monitor: {
-      index: 1,
-      name: 'DUMMY1',
-      outputs: ['DUMMY1'],
-      primary: false,
-      x: 1920,
-      y: 0,
-      width: 1280,
-      height: 720,
-    },
-    fallbackToPrimary: false,
-    encoder: { element: 'x264enc', reason: 'no VAAPI device' },
-    width: 1280,
-    height: 720,
-    fps: 15,
-    bitrateKbps: 2000,
-    keyframeIntervalSeconds: 2,
-    segmentDurationSeconds: 2,
-  };
-}
+export { capturePlan };
 
 export function supervisorSnapshot(overrides: Partial<SupervisorSnapshot> = {}): SupervisorSnapshot {
   return {
