@@ -12,7 +12,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm, statfs, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type ColourName, dominant, meanColour } from '../helpers/frames.ts';
@@ -26,7 +26,14 @@ import {
 } from '../helpers/stack.ts';
 
 const TEST_TIMEOUT_MS = 240_000;
-const GST_PLUGIN_DIR = '/usr/lib/x86_64-linux-gnu/gstreamer-1.0';
+
+/** The system's GStreamer plugin directory (multiarch path differs per architecture). */
+function gstPluginDir(): string {
+  const info = execFileSync('gst-inspect-1.0', ['coreelements'], { encoding: 'utf8' });
+  const file = /^\s*Filename\s+(\S+)$/m.exec(info)?.[1];
+  if (!file) throw new Error(`gst-inspect-1.0 coreelements names no plugin file:\n${info}`);
+  return dirname(file);
+}
 
 interface Entry {
   sequence: number;
@@ -197,8 +204,9 @@ describe('self-healing against real faults on the two-monitor rig', () => {
     const plugins = join(gst, 'plugins');
     await mkdir(plugins);
     await mkdir(join(gst, 'no-extra-plugins'));
-    for (const name of await readdir(GST_PLUGIN_DIR)) {
-      if (name.endsWith('.so')) await symlink(join(GST_PLUGIN_DIR, name), join(plugins, name));
+    const systemPlugins = gstPluginDir();
+    for (const name of await readdir(systemPlugins)) {
+      if (name.endsWith('.so')) await symlink(join(systemPlugins, name), join(plugins, name));
     }
     const stack = await streamingStack(rig, {
       config: { max_restarts: 3, restart_delay: 1 },
