@@ -194,7 +194,7 @@ describe('self-healing against real faults on the two-monitor rig', () => {
     }
   });
 
-  it('a pipeline that fails on every start (its encoder plugin vanished) ends in the failed state; the API still answers', {
+  it('a pipeline that fails on every start (its encoder plugin vanished) ends in the failed state; the API still answers; POST /api/stream/start recovers', {
     timeout: TEST_TIMEOUT_MS,
   }, async () => {
     // GStreamer reads its plugins from a directory of links to the system's plugins; removing the
@@ -214,6 +214,7 @@ describe('self-healing against real faults on the two-monitor rig', () => {
         GST_PLUGIN_SYSTEM_PATH_1_0: plugins,
         GST_PLUGIN_PATH_1_0: join(gst, 'no-extra-plugins'),
         GST_REGISTRY_1_0: join(gst, 'registry.bin'),
+        DESKTOP_STREAMER_API_TOKEN: 'faults-token',
       },
     });
     try {
@@ -244,6 +245,21 @@ describe('self-healing against real faults on the two-monitor rig', () => {
       await sleep(4000);
       assert.equal(stack.logs.filter((r) => r.msg === 'pipeline process started').length, started);
       assert.equal(await detailedState(stack), 'failed');
+
+      // Once the plugin is back, the operator's POST /api/stream/start streams again.
+      const lastBefore = lastSequenceOf(await currentPlaylist(stack));
+      await symlink(join(systemPlugins, 'libgstx264.so'), join(plugins, 'libgstx264.so'));
+      const response = await fetch(`${stack.baseUrl}/api/stream/start`, {
+        method: 'POST',
+        headers: { authorization: 'Bearer faults-token' },
+      });
+      assert.equal(response.status, 200, await response.text());
+      await waitForNewRun(stack, lastBefore);
+      assert.equal(await detailedState(stack), 'streaming');
+      assert.match(
+        await (await fetch(`${stack.baseUrl}/metrics`)).text(),
+        /^desktop_streamer_pipeline_failed(\{[^}]*\})? 0$/m,
+      );
     } finally {
       await stack.stop();
       await rm(gst, { recursive: true, force: true });
