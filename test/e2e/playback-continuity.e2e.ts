@@ -51,6 +51,8 @@ function pageHtml(playlistUrl: string): string {
   hls.on(Hls.Events.ERROR, (_event, data) => {
     window.hlsErrors.push({ type: String(data.type), details: String(data.details), fatal: Boolean(data.fatal), at: video.currentTime });
   });
+  window.playedFragments = [];
+  hls.on(Hls.Events.FRAG_CHANGED, (_event, data) => { window.playedFragments.push(Number(data.frag.sn)); });
   hls.loadSource(${JSON.stringify(playlistUrl)});
   hls.attachMedia(video);
   hls.on(Hls.Events.MANIFEST_PARSED, () => { video.play().catch(() => {}); });
@@ -72,6 +74,21 @@ async function servePage(html: string): Promise<{ server: Server; url: string }>
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/` };
+}
+
+/** Media sequence number of the first segment after a discontinuity that is newer than `lastBefore`. */
+function firstOfNewRun(text: string, lastBefore: number): number | null {
+  let sequence = parsePlaylist(text).mediaSequence;
+  let discontinuity = false;
+  for (const line of text.split('\n')) {
+    if (line === '#EXT-X-DISCONTINUITY') discontinuity = true;
+    else if (line !== '' && !line.startsWith('#')) {
+      if (discontinuity && sequence > lastBefore) return sequence;
+      sequence++;
+      discontinuity = false;
+    }
+  }
+  return null;
 }
 
 // Browser-side code as strings: this project's TypeScript has no DOM lib.
@@ -128,10 +145,8 @@ describe('playback continuity through a pipeline restart', () => {
     process.kill(pid, 'SIGKILL');
 
     // The restart really happened: a new run, marked by a discontinuity in the playlist.
-    await stack.waitForPlaylist((t) => {
-      const p = parsePlaylist(t);
-      return p.discontinuities >= 1 && p.mediaSequence + p.segments.length - 1 > lastBefore + 1;
-    }, 90_000);
+    const restarted = await stack.waitForPlaylist((t) => firstOfNewRun(t, lastBefore) !== null, 90_000);
+    const firstNew = firstOfNewRun(restarted, lastBefore)!;
     assert.notEqual(stack.pipelinePid(), pid);
 
     // Playback carries on well past the restart (20 s of media, i.e. 10 segments of the new run).
@@ -143,6 +158,13 @@ describe('playback continuity through a pipeline restart', () => {
     const late = await currentTime(tab);
     await sleep(3000);
     assert.ok((await currentTime(tab)) - late > 1.5, 'still advancing at the end');
+
+    // hls.js really played segments of the new run, several of them.
+    const played = (await tab.evaluate('window.playedFragments')) as number[];
+    assert.ok(
+      played.includes(firstNew) && Math.max(...played) >= firstNew + 3,
+      `played fragments ${played.join(',')} cover the new run from ${firstNew}`,
+    );
 
     const errors = await hlsErrors(tab);
     const fatal = errors.filter((e) => e.fatal);
