@@ -73,11 +73,19 @@ export function selectMonitor(
   return { monitor: primary, fallbackToPrimary: true };
 }
 
+/**
+ * A healthy X server answers in milliseconds; a hung one would hold the slate back for as long
+ * as this (bench/README.md, Recovery).
+ */
+const XRANDR_TIMEOUT_MS = 3000;
+
 /** Run `xrandr --listmonitors` on `display`. */
 export async function listMonitors(display: string): Promise<Monitor[]> {
   let stdout: string;
   try {
-    ({ stdout } = await execa('xrandr', ['--display', display, '--listmonitors'], { timeout: 10_000 }));
+    ({ stdout } = await execa('xrandr', ['--display', display, '--listmonitors'], {
+      timeout: XRANDR_TIMEOUT_MS,
+    }));
   } catch (error) {
     const e = error as { code?: string; stderr?: string; shortMessage?: string };
     if (e.code === 'ENOENT') {
