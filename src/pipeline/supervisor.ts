@@ -246,6 +246,19 @@ export class Supervisor implements SupervisorControl {
   async #launch(): Promise<void> {
     this.#cancelRestart();
     await this.#stopChild();
+    try {
+      await this.#startPipeline();
+    } catch (error) {
+      // A run that cannot even begin (output dir read-only or full, no encoder left…) is a failed
+      // start: retry it with backoff like a crash. Without this the supervisor sat in `backoff`
+      // for good, with no pipeline and no timer, after a transient cause had long gone.
+      const detail = `cannot start the pipeline: ${(error as Error).message}`;
+      void this.#restart('exited', detail, { afterFailedLaunch: true });
+      this.#recordError('resource', detail, null);
+    }
+  }
+
+  async #startPipeline(): Promise<void> {
     const mode = await this.#planCapture();
     this.#mode = mode;
     this.#workDir = await this.#deps.publisher.beginRun();
@@ -422,9 +435,11 @@ export class Supervisor implements SupervisorControl {
   async #restart(
     reason: RestartReason,
     detail: string,
-    options: { immediate?: boolean; counted?: boolean } = {},
+    options: { immediate?: boolean; counted?: boolean; afterFailedLaunch?: boolean } = {},
   ): Promise<void> {
-    if (this.#state === 'stopped' || this.#state === 'failed' || this.#state === 'backoff') return;
+    const idle = this.#state === 'stopped' || this.#state === 'failed' || this.#state === 'backoff';
+    // A failed launch happens in `backoff` (or `stopped`, at start) and still needs its retry.
+    if (idle && !(options.afterFailedLaunch && this.#state !== 'failed')) return;
     const at = this.#now();
     this.#restartCount++;
     this.#restartsByReason[reason]++;
