@@ -428,6 +428,37 @@ describe('self-healing against real faults on the two-monitor rig', () => {
     }
   });
 
+  it('output filesystem read-only for a while (as after I/O errors on flash): the supervisor keeps retrying and streams again once writable', {
+    timeout: TEST_TIMEOUT_MS,
+  }, async () => {
+    const stack = await streamingStack(rig);
+    let readOnly = false;
+    try {
+      const lastBefore = lastSequenceOf(await currentPlaylist(stack));
+      // A read-only bind mount over the output dir: every new open/mkdir there fails with EROFS.
+      execFileSync('mount', ['--bind', stack.outputDir, stack.outputDir]);
+      readOnly = true;
+      execFileSync('mount', ['-o', 'remount,bind,ro', stack.outputDir]);
+      // The pipeline dies (hlssink2 cannot write) and new runs cannot begin: at least two retries.
+      const failedStart = (r: LogRecord) =>
+        r.msg === 'restarting the pipeline' && /cannot start the pipeline/.test(String(r.detail));
+      await stack.waitForLog(afterNow(stack, failedStart), 60_000);
+      await stack.waitForLog(afterNow(stack, failedStart), 60_000);
+      assert.notEqual(await detailedState(stack), 'streaming');
+
+      execFileSync('umount', [stack.outputDir]);
+      readOnly = false;
+      await waitForNewRun(stack, lastBefore, 120_000);
+      const back = await waitForPicture(stack, lastBefore, (c) => c === 'blue');
+      assert.ok(back.sequence > lastBefore);
+      assert.equal(await detailedState(stack), 'streaming');
+      assert.equal(stack.process.exitCode, null, 'the supervisor survived');
+    } finally {
+      if (readOnly) execFileSync('umount', [stack.outputDir]);
+      await stack.stop();
+    }
+  });
+
   it('disk filling: above the emergency threshold only emergency_segments are listed, foreign files survive, the stream goes on', {
     timeout: TEST_TIMEOUT_MS,
   }, async () => {
