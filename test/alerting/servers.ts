@@ -101,11 +101,15 @@ async function startDaemon(
   return { url, process: child, log: () => stderr, stop };
 }
 
-/** `port`: when the config must name it beforehand (Prometheus scraping itself). */
+/**
+ * `port`: when the config must name it beforehand (Prometheus scraping itself).
+ * `extraArgs`: further flags, e.g. --web.enable-remote-write-receiver.
+ */
 export async function startPrometheus(
   configFile: string,
   storageDir: string,
   port?: number,
+  extraArgs: string[] = [],
 ): Promise<Daemon> {
   port ??= await freePort();
   return startDaemon(
@@ -115,6 +119,7 @@ export async function startPrometheus(
       `--storage.tsdb.path=${storageDir}`,
       `--web.listen-address=127.0.0.1:${port}`,
       '--log.level=warn',
+      ...extraArgs,
     ],
     `http://127.0.0.1:${port}`,
     '/-/ready',

@@ -6,7 +6,10 @@
  *   - the `kiosk:` recording rules evaluate once per kiosk;
  *   - the Fleet dashboard's table queries (from grafana/dashboards/fleet.json) give one row per kiosk;
  *   - one kiosk going away makes only its `up` 0 and only its DesktopStreamerDown pending, then
- *     firing after the rule's real `for: 1m`.
+ *     firing after the rule's real `for: 1m`;
+ *   - prometheus.yml's commented remote_write example, uncommented, delivers the fleet's series,
+ *     recording rules and alerts (with the external label) to a long-term store — a second
+ *     Prometheus with its remote-write receiver — and keeps Prometheus' own metrics local.
  *
  * Lean settings (5 fps, 320x180, 300 kbit/s): three pipelines share the machine's two cores.
  */
@@ -16,7 +19,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { parse, stringify } from 'yaml';
 import { FLEET_UID } from '../../grafana/src/fleet.ts';
-import { promQuery, startPrometheus, tempDir, waitFor } from '../alerting/servers.ts';
+import { freePort, promQuery, startPrometheus, tempDir, waitFor } from '../alerting/servers.ts';
 import {
   allPanels,
   loadDashboards,
@@ -55,21 +58,67 @@ function multiValueRegex(values: string[]): string {
   return `(${values.map((v) => v.replace(/[\\^$*+?.()|[\]{}]/g, '\\\\$&')).join('|')})`;
 }
 
-/** prometheus/prometheus.yml, scraping only the fleet from `targetsFile`, 1 s intervals, no Alertmanager. */
-async function fleetPrometheusConfig(dir: string, targetsFile: string): Promise<string> {
-  const config = parse(await readFile(join(REPO, 'prometheus/prometheus.yml'), 'utf8'));
+/**
+ * The commented `remote_write:` example at the end of prometheus/prometheus.yml, uncommented: what
+ * an operator gets by removing the leading "# ".
+ */
+function remoteWriteExample(
+  prometheusYml: string,
+): { url: string; basic_auth?: { password_file?: string } }[] {
+  const lines = prometheusYml.split('\n');
+  const start = lines.indexOf('# remote_write:');
+  assert.ok(start >= 0, 'prometheus/prometheus.yml has a commented remote_write example');
+  const block = [];
+  for (const line of lines.slice(start)) {
+    if (!line.startsWith('#')) break;
+    block.push(line.replace(/^# ?/, ''));
+  }
+  const example = parse(block.join('\n')) as { remote_write?: { url: string }[] };
+  assert.ok(
+    Array.isArray(example.remote_write) && example.remote_write.length === 1,
+    'one remote_write entry',
+  );
+  return example.remote_write;
+}
+
+/**
+ * prometheus/prometheus.yml with test timings: 1 s scrape/evaluation, the fleet from `targetsFile`,
+ * Prometheus scraping itself on `selfPort` (series that remote_write must leave out), no
+ * Alertmanager, and its remote_write example writing to `storeUrl` (another Prometheus with the
+ * remote-write receiver, standing in for Thanos Receive, Mimir or VictoriaMetrics).
+ */
+async function fleetPrometheusConfig(
+  dir: string,
+  targetsFile: string,
+  selfPort: number,
+  storeUrl: string,
+): Promise<string> {
+  const text = await readFile(join(REPO, 'prometheus/prometheus.yml'), 'utf8');
+  const config = parse(text);
   config.global.scrape_interval = '1s';
   config.global.evaluation_interval = '1s';
   config.rule_files = [join(REPO, 'alerting/rules/*.yml')];
   delete config.alerting;
-  config.scrape_configs = config.scrape_configs.filter((job: { job_name: string }) => job.job_name === JOB);
-  const [fleetJob] = config.scrape_configs;
+  config.scrape_configs = config.scrape_configs.filter((job: { job_name: string }) =>
+    [JOB, 'prometheus'].includes(job.job_name),
+  );
+  for (const job of config.scrape_configs)
+    Object.assign(job, { scrape_interval: '1s', scrape_timeout: '1s' });
+  const fleetJob = config.scrape_configs.find((job: { job_name: string }) => job.job_name === JOB);
   assert.ok(fleetJob?.file_sd_configs, `prometheus/prometheus.yml has a file-SD job "${JOB}"`);
-  Object.assign(fleetJob, {
-    scrape_interval: '1s',
-    scrape_timeout: '1s',
-    file_sd_configs: [{ files: [targetsFile], refresh_interval: '1s' }],
-  });
+  fleetJob.file_sd_configs = [{ files: [targetsFile], refresh_interval: '1s' }];
+  const selfJob = config.scrape_configs.find((job: { job_name: string }) => job.job_name === 'prometheus');
+  selfJob.static_configs = [{ targets: [`127.0.0.1:${selfPort}`] }];
+
+  const [remoteWrite] = remoteWriteExample(text);
+  assert.ok(remoteWrite);
+  remoteWrite.url = `${storeUrl}/api/v1/write`;
+  if (remoteWrite.basic_auth?.password_file) {
+    remoteWrite.basic_auth.password_file = join(dir, 'remote-write-password');
+    await writeFile(remoteWrite.basic_auth.password_file, 'not-checked-by-the-test-store\n', { mode: 0o600 });
+  }
+  config.remote_write = [{ ...remoteWrite, queue_config: { batch_send_deadline: '1s' } }];
+
   const path = join(dir, 'prometheus.yml');
   await writeFile(path, stringify(config));
   return path;
@@ -82,9 +131,11 @@ test('a fleet of three kiosks in one Prometheus: per-kiosk series, rules, dashbo
   const scratch = await tempDir('fleet-e2e-');
   const stacks = new Map<string, Stack>();
   let stopPrometheus: (() => Promise<void>) | undefined;
+  let stopStore: (() => Promise<void>) | undefined;
   let stopRig: (() => Promise<void>) | undefined;
   t.after(async () => {
     await stopPrometheus?.();
+    await stopStore?.();
     await Promise.allSettled([...stacks.values()].map((s) => s.stop()));
     await stopRig?.();
     await scratch.remove();
@@ -117,9 +168,17 @@ test('a fleet of three kiosks in one Prometheus: per-kiosk series, rules, dashbo
     stringify(KIOSKS.map((k) => ({ targets: [instanceOf.get(k.name)], labels: { kiosk: k.name } }))),
   );
 
+  const storeConfig = join(scratch.path, 'store.yml');
+  await writeFile(storeConfig, stringify({ global: { evaluation_interval: '1s' } }));
+  const store = await startPrometheus(storeConfig, join(scratch.path, 'store-tsdb'), undefined, [
+    '--web.enable-remote-write-receiver',
+  ]);
+  stopStore = () => store.stop();
+  const selfPort = await freePort();
   const prometheus = await startPrometheus(
-    await fleetPrometheusConfig(scratch.path, targetsFile),
+    await fleetPrometheusConfig(scratch.path, targetsFile, selfPort, store.url),
     join(scratch.path, 'tsdb'),
+    selfPort,
   );
   stopPrometheus = () => prometheus.stop();
   const query = (expr: string) => promQuery(prometheus.url, expr);
@@ -151,7 +210,12 @@ test('a fleet of three kiosks in one Prometheus: per-kiosk series, rules, dashbo
       // as exported_kiosk; both name the same kiosk when kiosk_name matches the inventory.
       assert.equal(labels.exported_kiosk, kiosk.name, `${kiosk.name} exported_kiosk`);
     }
-    t.diagnostic(`pipeline_up: ${up.length} series; capture_info: ${info.length} series`);
+    const samples = await query(`scrape_samples_scraped{job="${JOB}"}`);
+    t.diagnostic(
+      `pipeline_up: ${up.length} series; capture_info: ${info.length} series; samples per scrape: ${samples
+        .map((s) => `${s.metric.kiosk}=${s.value[1]}`)
+        .join(', ')}`,
+    );
   });
 
   await t.test('the kiosk: recording rules evaluate once per kiosk', async () => {
@@ -275,5 +339,44 @@ test('a fleet of three kiosks in one Prometheus: per-kiosk series, rules, dashbo
       `after stop: up==0 seen at +${downAfter} ms, DesktopStreamerDown pending at +${pendingAfter} ms, firing at +${firingAfter} ms`,
     );
   });
+  await t.test(
+    "prometheus.yml's remote_write example delivers the fleet, and only the fleet, to a store",
+    async () => {
+      const stored = (expr: string) => promQuery(store.url, expr);
+      const up = await waitFor(
+        "the three kiosks' up series in the store",
+        async () => {
+          const v = await stored(`up{job="${JOB}"}`);
+          return v.length === 3 ? v : false;
+        },
+        20_000,
+      );
+      assert.deepEqual(kiosksOf(up), NAMES);
+      for (const series of up) {
+        assert.equal(series.metric.instance, instanceOf.get(series.metric.kiosk ?? ''));
+        assert.equal(
+          series.metric.monitor,
+          'desktop-streamer',
+          'the external label travels with every sample',
+        );
+      }
+      const rule = 'kiosk:desktop_streamer_unit_cpu_seconds:rate5m';
+      assert.deepEqual(kiosksOf(await stored(rule)), NAMES, `${rule} reaches the store per kiosk`);
+      const down = await waitFor(
+        'DesktopStreamerDown in the store',
+        async () => {
+          const v = await stored('ALERTS{alertname="DesktopStreamerDown"}');
+          return v.length > 0 ? v : false;
+        },
+        20_000,
+      );
+      assert.deepEqual(kiosksOf(down), [STOPPED], 'alert history reaches the store');
+      // Prometheus' own metrics are scraped locally but filtered out of remote_write.
+      assert.ok((await query('{job="prometheus", __name__!="ALERTS"}')).length > 100, 'self-scrape works');
+      assert.deepEqual(await stored('{job="prometheus", __name__!="ALERTS"}'), [], 'self-metrics stay local');
+      const storedSeries = await stored(`count({job="${JOB}"})`);
+      t.diagnostic(`store holds ${storedSeries[0]?.value[1]} series of job ${JOB}`);
+    },
+  );
   t.diagnostic(`total ${Date.now() - began} ms`);
 });
