@@ -7,7 +7,9 @@
  *   frame PDT − change  EXT-X-PROGRAM-DATE-TIME + frame offset of the first changed frame, minus the
  *                       change time: how well the PDT matches the wall clock (≈ 0 … one frame
  *                       interval late when exact)
- *   listed − segment end (PDT + EXTINF): the publishing delay after the segment's last frame
+ *   listed − segment end (PDT + EXTINF): the publishing delay after the segment's end per its PDT
+ *   hold-back           listed − the wall-clock end of the segment's content (change time − offset
+ *                       of the changed frame + EXTINF): how long a finished segment waits (±1 frame)
  *
  *   node --import tsx bench/latency.ts [--durations 2,1] [--changes 8]
  *
@@ -69,7 +71,10 @@ interface Measurement {
   glass_to_playlist_ms: number;
   pdt_error_ms: number;
   listed_after_segment_end_ms: number;
+  /** listed − the wall-clock end of the segment's content (change time − frame offset + EXTINF). */
+  hold_back_ms: number;
   segment: string;
+  extinf_s: number;
   frame_index: number;
 }
 
@@ -122,7 +127,9 @@ async function measureDuration(segmentSeconds: number): Promise<Measurement[]> {
             glass_to_playlist_ms: listed - changedAt,
             pdt_error_ms: round(entry.programDateMs + (index * 1000) / FPS - changedAt, 0),
             listed_after_segment_end_ms: round(listed - (entry.programDateMs + entry.duration * 1000), 0),
+            hold_back_ms: round(listed - (changedAt - (index * 1000) / FPS + entry.duration * 1000), 0),
             segment: entry.uri,
+            extinf_s: entry.duration,
             frame_index: index,
           };
           break;
@@ -146,7 +153,9 @@ for (const duration of DURATIONS) all.push(...(await measureDuration(duration)))
 
 const summary = DURATIONS.map((d) => {
   const ms = all.filter((m) => m.segment_duration === d);
-  const pick = (key: 'glass_to_playlist_ms' | 'pdt_error_ms' | 'listed_after_segment_end_ms') => ({
+  const pick = (
+    key: 'glass_to_playlist_ms' | 'pdt_error_ms' | 'listed_after_segment_end_ms' | 'hold_back_ms',
+  ) => ({
     min: Math.min(...ms.map((m) => m[key])),
     p50: median(ms.map((m) => m[key])),
     max: Math.max(...ms.map((m) => m[key])),
@@ -161,6 +170,7 @@ const summary = DURATIONS.map((d) => {
     glass_to_playlist_ms: pick('glass_to_playlist_ms'),
     pdt_error_ms: pick('pdt_error_ms'),
     listed_after_segment_end_ms: pick('listed_after_segment_end_ms'),
+    hold_back_ms: pick('hold_back_ms'),
   };
 });
 const command = `node --import tsx bench/latency.ts --durations ${DURATIONS.join(',')} --changes ${CHANGES}`;
@@ -179,6 +189,6 @@ for (const s of summary) {
   const f = (x: { min: number; p50: number; max: number }) =>
     `${round(x.min, 0)} / ${round(x.p50, 0)} / ${round(x.max, 0)}`;
   console.log(
-    `| ${s.segment_duration} s | ${s.changes} | ${f(s.glass_to_playlist_ms)} | ${f(s.pdt_error_ms)} | ${f(s.listed_after_segment_end_ms)} |`,
+    `| ${s.segment_duration} s | ${s.changes} | ${f(s.glass_to_playlist_ms)} | ${f(s.pdt_error_ms)} | ${f(s.listed_after_segment_end_ms)} | ${f(s.hold_back_ms)} |`,
   );
 }
