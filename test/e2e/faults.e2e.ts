@@ -366,19 +366,24 @@ describe('self-healing against real faults on the two-monitor rig', () => {
     try {
       const mark = stack.logs.length;
       process.kill(xorg, 'SIGSTOP');
-      // ximagesrc blocks in Xlib: the in-pipeline watchdog errors, gst-launch-1.0 hangs on its way
-      // out, the supervisor sees no segment and kills it; xrandr times out → slate.
+      // ximagesrc blocks in Xlib and gst-launch-1.0 hangs. Whichever notices first restarts it: the
+      // monitor poll (xrandr times out → capture lost) or the stall detection (no segment; by then
+      // the in-pipeline watchdog has reported the starved pipeline). The next plan → slate.
       await stack.waitForLog(
         afterNow(stack, (r) => r.msg === 'state' && r.state === 'no_signal'),
         90_000,
       );
       const logged = stack.logs.slice(mark);
-      assert.ok(
-        logged.some((r) => r.level === 50 && String(r.element).startsWith('watchdog')),
-        'the watchdog element reported the starved pipeline',
-      );
       const restart = logged.find((r) => r.msg === 'restarting the pipeline');
-      assert.equal(restart?.reason, 'stalled', JSON.stringify(restart));
+      assert.ok(['stalled', 'capture_changed'].includes(String(restart?.reason)), JSON.stringify(restart));
+      if (restart?.reason === 'stalled') {
+        assert.ok(
+          logged.some((r) => r.level === 50 && String(r.element).startsWith('watchdog')),
+          'the watchdog element reported the starved pipeline',
+        );
+      } else {
+        assert.match(String(restart?.detail), /cannot list monitors/);
+      }
       const slateMark = lastSequenceOf(await currentPlaylist(stack));
       const slate = await waitForPicture(stack, slateMark, () => true);
       assert.ok(!/:(blue|red)$/.test(slate.seen[0]!), `the slate shows no monitor: ${slate.seen}`);
