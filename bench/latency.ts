@@ -12,11 +12,20 @@
  *                       of the changed frame + EXTINF): how long a finished segment waits (±1 frame)
  *
  *   node --import tsx bench/latency.ts [--durations 2,1] [--changes 8]
+ *   node --import tsx bench/latency.ts --sinks [--durations 2,1]
+ *
+ * --sinks: where the hold-back comes from, without the supervisor: the same live x264 chain
+ * (videotestsrc, 15 fps, keyframe every segment) into hlssink2 (what we use) and into the older
+ * `mpegtsmux ! hlssink`, each playlist polled every 20 ms; per segment k, listed − (start +
+ * (k+1)·duration), start = spawn time (so gst start-up, ≈ 0.1 s, counts as hold-back).
  *
  * keyframe_interval is set to the segment duration (segments are cut at keyframes).
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startStack } from '../test/helpers/stack.ts';
 import { loadAverage } from './lib/proc.ts';
@@ -27,6 +36,7 @@ const { values: args } = parseArgs({
   options: {
     durations: { type: 'string', default: '2,1' },
     changes: { type: 'string', default: '8' },
+    sinks: { type: 'boolean', default: false },
   },
 });
 const DURATIONS = args.durations.split(',').map(Number);
@@ -148,6 +158,87 @@ async function measureDuration(segmentSeconds: number): Promise<Measurement[]> {
   return measurements;
 }
 
+/** Per segment of a bare gst chain: listed − content end, ms. */
+async function sinkHoldBack(
+  sink: 'hlssink2' | 'hlssink',
+  segmentSeconds: number,
+  segments: number,
+): Promise<number[]> {
+  const dir = await mkdtemp(join(tmpdir(), 'ds-bench-sink-'));
+  const gop = FPS * segmentSeconds;
+  const common = [
+    'videotestsrc',
+    'is-live=true',
+    'pattern=ball',
+    '!',
+    `video/x-raw,width=1280,height=720,framerate=${FPS}/1`,
+    '!',
+    'videoconvert',
+    '!',
+    'video/x-raw,format=I420',
+    '!',
+    'x264enc',
+    'tune=zerolatency',
+    'speed-preset=ultrafast',
+    `key-int-max=${gop}`,
+    'bitrate=2000',
+    '!',
+    'h264parse',
+    'config-interval=-1',
+    '!',
+  ];
+  const tail = [
+    `location=${dir}/s%05d.ts`,
+    `playlist-location=${dir}/p.m3u8`,
+    `target-duration=${segmentSeconds}`,
+    'max-files=0',
+    `playlist-length=${segments + 2}`,
+  ];
+  const argv =
+    sink === 'hlssink2'
+      ? [...common, 'hlssink2', ...tail]
+      : [...common, 'mpegtsmux', '!', 'hlssink', ...tail];
+  const started = Date.now();
+  const child = spawn('gst-launch-1.0', ['-e', ...argv], { stdio: 'ignore' });
+  const listed = new Map<number, number>();
+  try {
+    const deadline = started + (segments + 4) * segmentSeconds * 1000;
+    while (listed.size < segments && Date.now() < deadline) {
+      const text = await readFile(join(dir, 'p.m3u8'), 'utf8').catch(() => '');
+      for (const m of text.matchAll(/s(\d{5})\.ts/g)) {
+        const k = Number(m[1]);
+        if (!listed.has(k)) listed.set(k, Date.now());
+      }
+      await sleep(20);
+    }
+  } finally {
+    if (child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGKILL');
+      await exited;
+    }
+    await rm(dir, { recursive: true, force: true });
+  }
+  if (listed.size < segments)
+    throw new Error(`${sink}: only ${listed.size} of ${segments} segments listed in time`);
+  return [...listed]
+    .sort((a, b) => a[0] - b[0])
+    .map(([k, at]) => at - (started + (k + 1) * segmentSeconds * 1000));
+}
+
+if (args.sinks) {
+  console.log(`node --import tsx bench/latency.ts --sinks --durations ${DURATIONS.join(',')}`);
+  console.log('| segment duration | sink | listed − content end, ms, per segment | median |');
+  console.log('| --- | --- | --- | --- |');
+  for (const d of DURATIONS) {
+    for (const sink of ['hlssink2', 'hlssink'] as const) {
+      const holds = await sinkHoldBack(sink, d, 6);
+      console.log(`| ${d} s | ${sink} | ${holds.join(', ')} | ${median(holds)} |`);
+    }
+  }
+  process.exit(0);
+}
+
 const all: Measurement[] = [];
 for (const duration of DURATIONS) all.push(...(await measureDuration(duration)));
 
@@ -182,9 +273,9 @@ writeFileSync(
 );
 console.log(command);
 console.log(
-  '| segment_duration | changes | glass→playlist ms min / p50 / max | PDT error ms min / p50 / max | listed after segment end ms min / p50 / max |',
+  '| segment_duration | changes | glass→playlist ms min / p50 / max | PDT error ms min / p50 / max | listed after segment end ms min / p50 / max | hold-back ms min / p50 / max |',
 );
-console.log('| --- | --- | --- | --- | --- |');
+console.log('| --- | --- | --- | --- | --- | --- |');
 for (const s of summary) {
   const f = (x: { min: number; p50: number; max: number }) =>
     `${round(x.min, 0)} / ${round(x.p50, 0)} / ${round(x.max, 0)}`;
