@@ -69,10 +69,10 @@ try {
       const { fetches, playlistLatenciesMs, errors, listings } = viewers.stats;
       const latencies = fetches.map((f) => f.latencyMs);
       const listedToDelivered = fetches.map((f) => f.deliveredAtMs - f.listedAtMs);
-      const gaps = listings.slice(1).map((l, i) => (l.firstSeenMs - (listings[i]?.firstSeenMs ?? 0)) / 1000);
       // The first listing holds the whole window at once; cadence counts from the second poll on.
       const fresh = listings.filter((l) => l.firstSeenMs > (listings[0]?.firstSeenMs ?? 0));
       const durations = fresh.map((l) => l.duration);
+      const gaps = fresh.slice(1).map((l, i) => (l.firstSeenMs - (fresh[i]?.firstSeenMs ?? 0)) / 1000);
       const pdtGaps = fresh
         .slice(1)
         .map((l, i) =>
@@ -111,7 +111,7 @@ try {
           extinf_median_s: round(median(durations), 3),
           extinf_min_s: round(Math.min(...durations), 3),
           extinf_max_s: round(Math.max(...durations), 3),
-          listing_gap_max_s: round(Math.max(...gaps.slice(1)), 2),
+          listing_gap_max_s: round(Math.max(...gaps), 2),
           program_date_gap_max_s: pdtGaps.length ? round(Math.max(...pdtGaps), 3) : null,
         },
         cpu_percent_of_one_core: {
