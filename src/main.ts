@@ -10,6 +10,7 @@ import { createApp } from './api/app.ts';
 import { createHlsRouter } from './api/routes/hls.ts';
 import { createMetricsRouter } from './api/routes/metrics.ts';
 import { probeEncoders } from './capture/encoders.ts';
+import { MonitorWatcher } from './capture/monitor-watch.ts';
 import { ConfigError, loadConfig } from './config/load.ts';
 import type { Config } from './config/schema.ts';
 import { createHlsPublisher } from './hls/publisher.ts';
@@ -123,6 +124,8 @@ async function run(configPath: string | undefined, env: NodeJS.ProcessEnv, logge
   await publisher.start();
 
   const picture = new PictureTap();
+  const monitorWatch = new MonitorWatcher({ display, intervalSeconds: 3, logger: log });
+  monitorWatch.start();
   const notifier = createNotifier({ logger: log, env });
   let ready = false;
   let resolveFailed: () => void = () => {};
@@ -136,6 +139,7 @@ async function run(configPath: string | undefined, env: NodeJS.ProcessEnv, logge
     display,
     encoders,
     picture,
+    monitorWatch,
     onStateChange: (state, snapshot) => {
       void notifier.status(`${state}${snapshot.capture ? ` ${snapshot.capture.monitor.name}` : ''}`);
       if (!ready && (state === 'streaming' || state === 'no_signal')) {
@@ -219,6 +223,7 @@ async function run(configPath: string | undefined, env: NodeJS.ProcessEnv, logge
   pings.stop();
   await maintenance.stop();
   await supervisor.stop();
+  monitorWatch.stop();
   // close() waits for open connections (a live log tail never ends by itself): cut them now.
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));
   server.closeAllConnections();

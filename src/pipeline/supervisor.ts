@@ -10,6 +10,7 @@
  */
 import type { EncoderProbe } from '../capture/encoders.ts';
 import { chooseEncoder } from '../capture/encoders.ts';
+import type { MonitorReading, TimedMonitorReading } from '../capture/monitor-watch.ts';
 import { describeMonitors, geometryOf, listMonitors, selectMonitor } from '../capture/monitors.ts';
 import { buildCaptureArgs, buildSlateArgs, workSegmentName } from '../capture/pipeline-argv.ts';
 import type { CapturePlan, EncoderElement, Monitor } from '../capture/types.ts';
@@ -49,6 +50,8 @@ export interface SupervisorDeps {
   encoders: EncoderProbe;
   /** Injected for tests. */
   listMonitors?: (display: string) => Promise<Monitor[]>;
+  /** Latest monitor layout from a long-lived poller (src/capture/monitor-watch.ts); without it, xrandr is asked each time. */
+  monitorWatch?: { current(): TimedMonitorReading | null };
   spawnChild?: (options: PipelineChildOptions) => Pick<PipelineChild, 'start' | 'stop' | 'kill' | 'pid'>;
   now?: () => number;
   /** Frozen/black screen detection and snapshots from a low-rate branch of the capture pipeline. */
@@ -201,7 +204,16 @@ export class Supervisor implements SupervisorControl {
     return next;
   }
 
-  async #planCapture(): Promise<Mode> {
+  /** Ask xrandr now (at every launch). */
+  async #readMonitors(): Promise<MonitorReading> {
+    try {
+      return { monitors: await this.#listMonitors(this.#deps.display) };
+    } catch (error) {
+      return { error: (error as Error).message };
+    }
+  }
+
+  #planCapture(reading: MonitorReading): Mode {
     const base = {
       display: this.#deps.display,
       width: this.#config.width,
@@ -222,13 +234,14 @@ export class Supervisor implements SupervisorControl {
       width: this.#config.width,
       height: this.#config.height,
     };
-    let monitors: Monitor[];
-    try {
-      monitors = await this.#listMonitors(this.#deps.display);
-    } catch (error) {
-      const why = (error as Error).message;
-      return { kind: 'slate', why, plan: { ...base, monitor: placeholder, fallbackToPrimary: false } };
+    if ('error' in reading) {
+      return {
+        kind: 'slate',
+        why: reading.error,
+        plan: { ...base, monitor: placeholder, fallbackToPrimary: false },
+      };
     }
+    const { monitors } = reading;
     const selection = selectMonitor(monitors, this.#config.monitor, this.#config.single_monitor_fallback);
     if (!selection) {
       const why = `monitor ${JSON.stringify(this.#config.monitor)} not found (${describeMonitors(monitors)})`;
@@ -259,7 +272,7 @@ export class Supervisor implements SupervisorControl {
   }
 
   async #startPipeline(): Promise<void> {
-    const mode = await this.#planCapture();
+    const mode = this.#planCapture(await this.#readMonitors());
     this.#mode = mode;
     this.#workDir = await this.#deps.publisher.beginRun();
     this.#fragmentIndex = 0;
@@ -414,7 +427,16 @@ export class Supervisor implements SupervisorControl {
   async #checkCaptureChanged(): Promise<void> {
     const current = this.#mode;
     if (!current) return;
-    const next = await this.#planCapture();
+    let reading: MonitorReading;
+    if (this.#deps.monitorWatch) {
+      // The watcher's answer (no fork), once it is newer than what this run was planned from.
+      const watched = this.#deps.monitorWatch.current();
+      if (!watched || watched.at < (this.#childStartedAt ?? Number.POSITIVE_INFINITY)) return;
+      reading = watched;
+    } else {
+      reading = await this.#readMonitors();
+    }
+    const next = this.#planCapture(reading);
     if (this.#mode !== current || (this.#state !== 'streaming' && this.#state !== 'no_signal')) return;
     const same =
       next.kind === current.kind &&

@@ -5,11 +5,12 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { pino } from 'pino';
 import type { EncoderProbe } from '../../src/capture/encoders.ts';
+import type { TimedMonitorReading } from '../../src/capture/monitor-watch.ts';
 import type { Monitor } from '../../src/capture/types.ts';
 import { type Config, DEFAULT_CONFIG } from '../../src/config/schema.ts';
 import type { HlsPublisher, HlsSnapshot, PublicSegment } from '../../src/hls/types.ts';
 import { PipelineChild } from '../../src/pipeline/child.ts';
-import { Supervisor } from '../../src/pipeline/supervisor.ts';
+import { Supervisor, type SupervisorDeps } from '../../src/pipeline/supervisor.ts';
 import type { SupervisorState } from '../../src/pipeline/types.ts';
 
 const CHILDREN = new URL('../fixtures/children/', import.meta.url).pathname;
@@ -69,7 +70,14 @@ interface Harness {
   setChild(script: string, env?: NodeJS.ProcessEnv): void;
 }
 
-async function harness(options: { config?: Partial<Config>; encoders?: EncoderProbe; child?: string } = {}) {
+async function harness(
+  options: {
+    config?: Partial<Config>;
+    encoders?: EncoderProbe;
+    child?: string;
+    monitorWatch?: SupervisorDeps['monitorWatch'];
+  } = {},
+) {
   const root = await mkdtemp(join(tmpdir(), 'ds-supervisor-'));
   const publisher = new MemoryPublisher(root);
   let monitors: Monitor[] | Error = MONITORS;
@@ -97,6 +105,7 @@ async function harness(options: { config?: Partial<Config>; encoders?: EncoderPr
       });
     },
     onStateChange: (state) => states.push(state),
+    ...(options.monitorWatch && { monitorWatch: options.monitorWatch }),
   });
   const h: Harness = {
     supervisor,
@@ -221,6 +230,24 @@ describe('Supervisor (fake children)', () => {
     assert.ok(h.argvs.at(-1)!.includes('endx=2943'), 'new geometry captured');
     const snapshot = h.supervisor.snapshot();
     assert.equal(snapshot.restartsByReason.capture_changed, 2);
+  });
+
+  it('with a monitor watcher: ignores readings older than the running pipeline, follows newer ones', async (t) => {
+    let watched: TimedMonitorReading | null = null;
+    const h = await harness({
+      config: { single_monitor_fallback: false },
+      monitorWatch: { current: () => watched },
+    });
+    t.after(() => h.supervisor.stop());
+    await h.supervisor.start();
+    await until('streaming', () => h.supervisor.snapshot().state === 'streaming');
+    watched = { monitors: [MONITORS[0]!], at: 0 }; // older than this run: must not flip it to the slate
+    await new Promise((r) => setTimeout(r, 3500));
+    assert.equal(h.supervisor.snapshot().state, 'streaming');
+    h.setMonitors([MONITORS[0]!]);
+    watched = { monitors: [MONITORS[0]!], at: Date.now() };
+    await until('no signal', () => h.supervisor.snapshot().state === 'no_signal', 10_000);
+    assert.equal(h.supervisor.snapshot().restartsByReason.capture_changed, 1);
   });
 
   it('stops on request and stays stopped', async () => {

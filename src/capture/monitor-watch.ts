@@ -1,0 +1,92 @@
+/**
+ * Watches the monitor layout for unplug/replug/resize. One long-lived `sh` runs
+ * `xrandr --listmonitors` every few seconds and prints each answer between markers: the
+ * supervisor, a large process that is costly to fork, never forks for the poll (it was a third
+ * of its CPU when it spawned xrandr itself every 3 s).
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import type { Logger } from '../logger.ts';
+import { parseListMonitors } from './monitors.ts';
+import type { Monitor } from './types.ts';
+
+export type MonitorReading = { monitors: Monitor[] } | { error: string };
+/** A reading and when it arrived (epoch ms). */
+export type TimedMonitorReading = MonitorReading & { at: number };
+
+const END = '--desktop-streamer-end--';
+
+// $1 display, $2 interval, $3 timeout (seconds). `timeout` bounds a query to a hung X server.
+const LOOP = `while :; do
+  timeout "$3" xrandr --display "$1" --listmonitors 2>&1 || echo "xrandr failed (status $?)"
+  echo "${END}"
+  sleep "$2"
+done`;
+
+/** One answer of the loop (the lines between two markers) as a reading. Pure. */
+export function readingFrom(lines: string[]): MonitorReading {
+  const text = lines.join('\n');
+  if (/^Monitors:/m.test(text)) return { monitors: parseListMonitors(text) };
+  return { error: text.trim() || 'xrandr printed nothing' };
+}
+
+export class MonitorWatcher {
+  readonly #display: string;
+  readonly #intervalSeconds: number;
+  readonly #log: Logger;
+  readonly #env: NodeJS.ProcessEnv | undefined;
+  #child: ChildProcess | null = null;
+  #current: TimedMonitorReading | null = null;
+  #lines: string[] = [];
+
+  constructor(options: {
+    display: string;
+    intervalSeconds: number;
+    logger: Logger;
+    env?: NodeJS.ProcessEnv;
+  }) {
+    this.#env = options.env;
+    this.#display = options.display;
+    this.#intervalSeconds = options.intervalSeconds;
+    this.#log = options.logger.child({ module: 'monitor-watch' });
+  }
+
+  start(): void {
+    const child = spawn('sh', ['-c', LOOP, 'sh', this.#display, String(this.#intervalSeconds), '3'], {
+      stdio: ['ignore', 'pipe', 'ignore'],
+      env: this.#env ?? process.env,
+      detached: true, // its own process group, so stop() also ends a sleep or xrandr in flight
+    });
+    this.#child = child;
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      if (line !== END) {
+        this.#lines.push(line);
+        return;
+      }
+      this.#current = { ...readingFrom(this.#lines), at: Date.now() };
+      this.#lines = [];
+    });
+    child.once('exit', (code, signal) => {
+      if (this.#child !== child) return;
+      this.#log.warn({ code, signal }, 'monitor watch loop ended; starting it again');
+      this.#current = null;
+      setTimeout(() => this.#child === child && this.start(), 1000).unref();
+    });
+  }
+
+  /** The newest answer, or null before the first. */
+  current(): TimedMonitorReading | null {
+    return this.#current;
+  }
+
+  stop(): void {
+    const pid = this.#child?.pid;
+    this.#child = null;
+    if (pid === undefined) return;
+    try {
+      process.kill(-pid, 'SIGTERM');
+    } catch {
+      // already gone
+    }
+  }
+}
