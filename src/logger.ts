@@ -66,11 +66,13 @@ export interface LoggerOptions {
 export const REDACTED_PATHS = ['token', '*.token', 'api.token', 'password', '*.password', 'authorization'];
 
 export function createLogger(options: LoggerOptions = {}): Logger {
-  const streams: pino.StreamEntry[] = [{ stream: options.destination ?? process.stdout }];
-  if (options.ring) streams.push({ stream: options.ring });
+  const level = (options.level ?? process.env.LOG_LEVEL ?? 'info') as pino.Level;
+  // Each stream needs the level too: multistream entries default to "info" and would drop debug lines.
+  const streams: pino.StreamEntry[] = [{ level, stream: options.destination ?? process.stdout }];
+  if (options.ring) streams.push({ level, stream: options.ring });
   return pino(
     {
-      level: options.level ?? process.env.LOG_LEVEL ?? 'info',
+      level,
       base: { service: 'desktop-streamer' },
       redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
     },

@@ -91,6 +91,9 @@ function tail(plan: CapturePlan, target: HlsSinkTarget): string[] {
     // The publisher moves each closed segment out at once; hlssink2's own deletion must never race it.
     'max-files=0',
     'playlist-length=3',
+    // The encoder already puts a keyframe every keyframe_interval; forced extra ones cut a one-frame
+    // segment at the start of every run.
+    'send-keyframe-requests=false',
   ];
 }
 

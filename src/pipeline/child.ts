@@ -29,6 +29,12 @@ export interface PipelineChildOptions {
   pictureTap?: { gray: (chunk: Buffer) => void; jpeg: (chunk: Buffer) => void };
 }
 
+/**
+ * A healthy pipeline finishes its EOS in well under a second; one blocked on a frozen X server
+ * never will, and every second here delays the slate.
+ */
+const DEFAULT_STOP_TIMEOUT_MS = 2000;
+
 export function describeExit(exit: Pick<ChildExit, 'code' | 'signal'>): string {
   if (exit.signal) return `killed by ${exit.signal}`;
   return `exited with status ${exit.code}`;
@@ -104,7 +110,7 @@ export class PipelineChild {
     if (pid === undefined) return this.#exited;
     this.#signalGroup(pid, 'SIGCONT'); // a SIGSTOPped pipeline cannot act on SIGINT
     this.#signalGroup(pid, 'SIGINT');
-    const timeoutMs = this.#options.stopTimeoutMs ?? 5000;
+    const timeoutMs = this.#options.stopTimeoutMs ?? DEFAULT_STOP_TIMEOUT_MS;
     let timer: NodeJS.Timeout | undefined;
     const killed = new Promise<void>((resolve) => {
       timer = setTimeout(() => {

@@ -92,6 +92,7 @@ describe('buildCaptureArgs', () => {
       'target-duration=2',
       'max-files=0',
       'playlist-length=3',
+      'send-keyframe-requests=false',
     ]);
     assert.ok(argv.indexOf('watchdog') < argv.indexOf('x264enc'));
     assert.deepEqual(element(argv, 'watchdog'), ['watchdog', 'timeout=4000']);
