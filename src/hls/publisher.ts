@@ -449,7 +449,7 @@ export function createHlsPublisher(options: HlsPublisherOptions): LocalHlsPublis
       });
     },
 
-    publishSegment(workFile, durationSeconds) {
+    publishSegment(workFile, durationSeconds, startedAt) {
       if (!(Number.isFinite(durationSeconds) && durationSeconds > 0)) {
         return Promise.reject(
           new InvalidSegmentError(
@@ -502,7 +502,9 @@ export function createHlsPublisher(options: HlsPublisherOptions): LocalHlsPublis
             },
           );
         }
-        const programDateTime = programDateTimeFor(time, durationSeconds);
+        // hlssink2 closes a segment one GOP late, so "now − duration" is late by that much:
+        // the pipeline's own timing (startedAt) is preferred.
+        const programDateTime = startedAt ?? programDateTimeFor(time, durationSeconds);
         // Segments that left the playlist in an earlier write go first: on a full disk the
         // playlist write below needs the space.
         await deleteDue(time);

@@ -53,8 +53,14 @@ export interface HlsPublisher {
    * hlssink2 closed a segment at `workFile` (inside the current run's work dir).
    * Moves it into the public dir under the next media sequence number, rewrites the playlist
    * atomically, applies retention. Returns the published segment, or null if the file was missing/empty.
+   * `startedAt` (epoch ms of the segment's first frame) becomes its EXT-X-PROGRAM-DATE-TIME when the
+   * producer knows it; else it is estimated from the publish time.
    */
-  publishSegment(workFile: string, durationSeconds: number): Promise<PublicSegment | null>;
+  publishSegment(
+    workFile: string,
+    durationSeconds: number,
+    startedAt?: number,
+  ): Promise<PublicSegment | null>;
   /** Delete segments that left the playlist, keeping RFC 8216 §6.2.2 retention. Returns files removed. */
   cleanup(): Promise<{ removedFiles: number; removedBytes: number }>;
   snapshot(): HlsSnapshot;

@@ -93,6 +93,8 @@ export class Supervisor implements SupervisorControl {
   #workDir = '';
   #fragmentIndex = 0;
   #fragmentOpenedNs: bigint | null = null;
+  /** Wall clock (epoch ms) when the current pipeline reached PLAYING; null before. */
+  #playingAt: number | null = null;
   #lastProgressAt = 0;
   #restartCount = 0;
   readonly #restartsByReason = zeroCounts(RESTART_REASONS);
@@ -277,6 +279,7 @@ export class Supervisor implements SupervisorControl {
     this.#workDir = await this.#deps.publisher.beginRun();
     this.#fragmentIndex = 0;
     this.#fragmentOpenedNs = null;
+    this.#playingAt = null;
     const target = { workDir: this.#workDir };
     const picture = mode.kind === 'capture' ? this.#deps.picture : undefined;
     picture?.resetStreams();
@@ -331,7 +334,10 @@ export class Supervisor implements SupervisorControl {
   #onBusEvent(event: BusEvent): void {
     switch (event.kind) {
       case 'state-changed':
-        if (event.isPipeline) this.#gstState = event.to;
+        if (!event.isPipeline) break;
+        this.#gstState = event.to;
+        // Running time 0 of a live pipeline is the moment it goes to PLAYING.
+        if (event.to === 'PLAYING' && this.#playingAt === null) this.#playingAt = this.#now();
         break;
       case 'fragment-opened':
         this.#fragmentOpenedNs = event.runningTimeNs;
@@ -340,8 +346,10 @@ export class Supervisor implements SupervisorControl {
         const opened = this.#fragmentOpenedNs ?? 0n;
         const durationSeconds = Number(event.runningTimeNs - opened) / 1e9;
         const file = `${this.#workDir}/${workSegmentName(this.#fragmentIndex++)}`;
+        const startedAt =
+          this.#playingAt === null ? undefined : this.#playingAt + Math.round(Number(opened) / 1e6);
         this.#fragmentOpenedNs = null;
-        this.#deps.publisher.publishSegment(file, durationSeconds).catch((error: unknown) => {
+        this.#deps.publisher.publishSegment(file, durationSeconds, startedAt).catch((error: unknown) => {
           this.#recordError('resource', `publishing ${file} failed: ${(error as Error).message}`, null);
         });
         break;

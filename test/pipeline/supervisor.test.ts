@@ -23,7 +23,7 @@ const MONITORS: Monitor[] = [
 
 /** Keeps segments in memory: enough to drive the supervisor (the real publisher has its own tests). */
 class MemoryPublisher implements HlsPublisher {
-  readonly published: { file: string; duration: number }[] = [];
+  readonly published: { file: string; duration: number; startedAt: number | undefined }[] = [];
   readonly #listeners: ((s: PublicSegment) => void)[] = [];
   #runs = 0;
   constructor(readonly root: string) {}
@@ -34,10 +34,10 @@ class MemoryPublisher implements HlsPublisher {
     await mkdir(dir, { recursive: true });
     return dir;
   }
-  async publishSegment(file: string, duration: number) {
+  async publishSegment(file: string, duration: number, startedAt?: number) {
     const names = await readdir(join(file, '..'));
     if (!names.includes(file.split('/').pop()!)) throw new Error(`missing ${file}`);
-    this.published.push({ file, duration });
+    this.published.push({ file, duration, startedAt });
     const segment: PublicSegment = {
       sequence: this.published.length - 1,
       uri: `seg-${this.published.length - 1}.ts`,
@@ -142,6 +142,10 @@ describe('Supervisor (fake children)', () => {
     assert.match(h.publisher.published[0]!.file, /run-1\/segment00000\.ts$/);
     assert.match(h.publisher.published[2]!.file, /run-1\/segment00002\.ts$/);
     assert.equal(h.publisher.published[1]!.duration, 0.2);
+    // PROGRAM-DATE-TIME from the pipeline's running time (PLAYING + fragment start), not the publish time.
+    const [first, second] = h.publisher.published;
+    assert.ok(first!.startedAt !== undefined && second!.startedAt !== undefined);
+    assert.equal(second!.startedAt - first!.startedAt, 200);
     assert.deepEqual(h.states.slice(0, 2), ['starting', 'streaming']);
     assert.ok(h.argvs[0]!.includes('startx=1920'), 'captures the second monitor');
   });
