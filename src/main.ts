@@ -175,6 +175,7 @@ async function run(configPath: string | undefined, env: NodeJS.ProcessEnv, logge
       createHlsRouter({
         publicDir: publisher.snapshot().publicDir,
         playlist: () => publisher.playlistText(),
+        segmentData: (name) => publisher.listedSegmentData(name),
         onSegmentServed: (bytes) => {
           served.segments++;
           served.bytes += bytes;

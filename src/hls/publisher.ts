@@ -92,6 +92,11 @@ export class InvalidSegmentError extends Error {
 export interface LocalHlsPublisher extends HlsPublisher {
   /** The current public playlist text (no disk I/O), or null while none exists. */
   playlistText(): string | null;
+  /**
+   * The bytes of a segment the playlist lists now (kept in memory from when it was published),
+   * or null: HTTP then reads the file. Players fetch exactly these, many times over.
+   */
+  listedSegmentData(name: string): Buffer | null;
   readonly paths: HlsPaths;
 }
 
@@ -113,6 +118,12 @@ export function createHlsPublisher(options: HlsPublisherOptions): LocalHlsPublis
   let model: PlaylistModel = emptyPlaylist(config.segment_duration);
   let retained: RetainedSegment[] = [];
   let text: string | null = null;
+  /** Bytes of the listed segments published by this process, by file name. */
+  const listedData = new Map<string, Buffer>();
+  function keepListedData(): void {
+    const listed = new Set(model.entries.map((entry) => entry.segment.uri));
+    for (const name of listedData.keys()) if (!listed.has(name)) listedData.delete(name);
+  }
   let pressure: DiskPressure = 'normal';
   let runDir: string | null = null;
   let runCounter = 0;
@@ -208,6 +219,7 @@ export function createHlsPublisher(options: HlsPublisherOptions): LocalHlsPublis
     );
     retained.push(...retire(dropped.removed, now()));
     model = dropped.model;
+    keepListedData();
     return true;
   }
 
@@ -368,6 +380,7 @@ export function createHlsPublisher(options: HlsPublisherOptions): LocalHlsPublis
       const slid = slideWindow(model, windowSize(pressure, live));
       if (slid.removed.length > 0) {
         model = slid.model;
+        keepListedData();
         retained.push(...retire(slid.removed, time));
         playlistChanged = true;
       }
@@ -514,6 +527,8 @@ export function createHlsPublisher(options: HlsPublisherOptions): LocalHlsPublis
           windowSize(pressure, live),
         );
         model = result.model;
+        listedData.set(result.segment.uri, data);
+        keepListedData();
         pdtEnd = programDateTime + Math.round(durationSeconds * 1000);
         retained.push(...retire(result.removed, time));
         segmentsWrittenTotal += 1;
@@ -546,6 +561,10 @@ export function createHlsPublisher(options: HlsPublisherOptions): LocalHlsPublis
 
     playlistText() {
       return text;
+    },
+
+    listedSegmentData(name) {
+      return listedData.get(name) ?? null;
     },
 
     onSegment(listener) {

@@ -120,6 +120,41 @@ describe('publisher on temp dirs', () => {
     assert.equal(snap.targetDurationSeconds, 2);
   });
 
+  test('keeps the bytes of listed segments in memory for HTTP, and only those', async (t) => {
+    const { publicDir, clock, make } = await rig(t);
+    const publisher = make(); // max_segments 3
+    await publisher.start();
+    const work = await publisher.beginRun();
+    for (let i = 0; i < 4; i += 1) await closeSegment(publisher, work, clock, i);
+    assert.deepEqual(listedUris(publisher.playlistText()), [
+      'seg-000000001.ts',
+      'seg-000000002.ts',
+      'seg-000000003.ts',
+    ]);
+    assert.equal(
+      publisher.listedSegmentData('seg-000000000.ts'),
+      null,
+      'left the playlist: served from disk',
+    );
+    assert.deepEqual(
+      publisher.listedSegmentData('seg-000000003.ts'),
+      await readFile(path.join(publicDir, 'seg-000000003.ts')),
+    );
+    assert.equal(publisher.listedSegmentData('playlist.m3u8'), null);
+  });
+
+  test('PROGRAM-DATE-TIME comes from the producer when it knows when the segment started', async (t) => {
+    const { clock, make } = await rig(t);
+    const publisher = make();
+    await publisher.start();
+    const work = await publisher.beginRun();
+    const file = path.join(work, 'segment00000.ts');
+    await writeFile(file, Buffer.alloc(1000));
+    clock.now += 4000; // published late: hlssink2 holds a segment back one GOP
+    const segment = await publisher.publishSegment(file, 2, T0 + 123);
+    assert.equal(segment?.programDateTime, T0 + 123);
+  });
+
   test('a new run continues the sequence after a discontinuity; DISCONTINUITY-SEQUENCE follows the window', async (t) => {
     const { clock, make } = await rig(t);
     const publisher = make({ max_segments: 3 });

@@ -27,6 +27,8 @@ export interface HlsRouterOptions {
   publicDir: string;
   /** The current playlist text, or null while none exists. */
   playlist: () => string | null;
+  /** Bytes of a listed segment kept in memory, or null to read the file (LocalHlsPublisher.listedSegmentData). */
+  segmentData?: (name: string) => Buffer | null;
   /** Told the size of every segment body handed out (the daily summary's "data served"). */
   onSegmentServed?: (bytes: number) => void;
 }
@@ -70,13 +72,56 @@ export function parseRange(header: string | undefined, size: number): ByteRange 
   return { start, end };
 }
 
-async function serveSegment(
+/**
+ * Headers, range and HEAD handling common to both sources of a segment. `body` makes the bytes
+ * start…end (inclusive). Returns true when a body was handed to Koa (it then owns the source).
+ */
+function sendSegment(
   ctx: Koa.Context,
-  publicDir: string,
-  name: string,
+  size: number,
+  lastModified: Date | null,
+  body: (start: number, end: number) => Koa.Context['body'],
   onServed?: (bytes: number) => void,
-): Promise<void> {
+): boolean {
+  const range = parseRange(ctx.get('Range') || undefined, size);
+  ctx.set('Cache-Control', SEGMENT_CACHE_CONTROL);
+  ctx.set('Accept-Ranges', 'bytes');
+  if (lastModified) ctx.set('Last-Modified', lastModified.toUTCString());
+  ctx.type = SEGMENT_CONTENT_TYPE;
+  if (range === 'unsatisfiable') {
+    ctx.status = 416;
+    ctx.set('Content-Range', `bytes */${size}`);
+    ctx.body = { error: 'range not satisfiable' };
+    return false;
+  }
+  const { start, end } = range ?? { start: 0, end: size - 1 };
+  ctx.status = range ? 206 : 200;
+  if (range) ctx.set('Content-Range', `bytes ${start}-${end}/${size}`);
+  if (ctx.method === 'HEAD') {
+    // No body: a stream handed to Koa for HEAD would never be read nor closed.
+    ctx.set('Content-Length', String(end - start + 1));
+    return false;
+  }
+  ctx.body = size === 0 ? '' : body(start, end);
+  ctx.length = end - start + 1;
+  onServed?.(ctx.length);
+  return size > 0;
+}
+
+async function serveSegment(ctx: Koa.Context, options: HlsRouterOptions, publicDir: string, name: string) {
   if (!SEGMENT_NAME_PATTERN.test(name)) return notFound(ctx);
+  // A listed segment is in memory: no open/stat/stream per request (bench/README.md, Viewers).
+  const cached = options.segmentData?.(name);
+  if (cached) {
+    sendSegment(
+      ctx,
+      cached.length,
+      null,
+      (start, end) => cached.subarray(start, end + 1),
+      options.onSegmentServed,
+    );
+    return;
+  }
   let handle: fs.FileHandle;
   try {
     handle = await fs.open(path.join(publicDir, name), constants.O_RDONLY | constants.O_NOFOLLOW);
@@ -87,29 +132,13 @@ async function serveSegment(
   try {
     const stat = await handle.stat();
     if (!stat.isFile()) return notFound(ctx);
-    const range = parseRange(ctx.get('Range') || undefined, stat.size);
-    ctx.set('Cache-Control', SEGMENT_CACHE_CONTROL);
-    ctx.set('Accept-Ranges', 'bytes');
-    ctx.set('Last-Modified', stat.mtime.toUTCString());
-    ctx.type = SEGMENT_CONTENT_TYPE;
-    if (range === 'unsatisfiable') {
-      ctx.status = 416;
-      ctx.set('Content-Range', `bytes */${stat.size}`);
-      ctx.body = { error: 'range not satisfiable' };
-      return;
-    }
-    const { start, end } = range ?? { start: 0, end: stat.size - 1 };
-    ctx.status = range ? 206 : 200;
-    if (range) ctx.set('Content-Range', `bytes ${start}-${end}/${stat.size}`);
-    if (ctx.method === 'HEAD') {
-      // No body: a stream handed to Koa for HEAD would never be read nor closed.
-      ctx.set('Content-Length', String(end - start + 1));
-      return;
-    }
-    ctx.body = stat.size === 0 ? '' : handle.createReadStream({ start, end, autoClose: true });
-    ctx.length = end - start + 1;
-    handedOver = stat.size > 0;
-    onServed?.(ctx.length);
+    handedOver = sendSegment(
+      ctx,
+      stat.size,
+      stat.mtime,
+      (start, end) => handle.createReadStream({ start, end, autoClose: true }),
+      options.onSegmentServed,
+    );
   } finally {
     if (!handedOver) await handle.close();
   }
@@ -133,9 +162,7 @@ export function createHlsRouter(options: HlsRouterOptions): Router {
     ctx.body = text;
   });
 
-  router.get('/hls/desktop/:name', (ctx) =>
-    serveSegment(ctx, publicDir, ctx.params.name ?? '', options.onSegmentServed),
-  );
+  router.get('/hls/desktop/:name', (ctx) => serveSegment(ctx, options, publicDir, ctx.params.name ?? ''));
 
   // Everything else under /hls (traversal attempts included) is a plain 404, never a file.
   router.all('/hls{/*rest}', notFound);

@@ -235,3 +235,38 @@ describe('HLS routes serving a real publisher', () => {
     }
   });
 });
+
+describe('HLS routes serving listed segments from memory', () => {
+  test('a segment the publisher holds in memory is served from it (ranges and HEAD too), others from disk', async (t) => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'hls-memory-'));
+    await writeFile(path.join(dir, 'seg-000000002.ts'), SEGMENT);
+    const inMemory = Buffer.from('in memory, not on disk');
+    const app = new Koa();
+    app.use(
+      createHlsRouter({
+        publicDir: dir,
+        playlist: () => PLAYLIST,
+        segmentData: (name) => (name === 'seg-000000001.ts' ? inMemory : null),
+      }).routes(),
+    );
+    const server = app.listen(0, '127.0.0.1');
+    t.after(() => server.close());
+    await new Promise((resolve) => server.once('listening', resolve));
+    const { port } = server.address() as AddressInfo;
+
+    const whole = await request(port, 'GET', '/hls/desktop/seg-000000001.ts');
+    assert.equal(whole.status, 200);
+    assert.deepEqual(whole.body, inMemory);
+    assert.equal(whole.headers['content-type'], 'video/mp2t');
+    assert.match(String(whole.headers['cache-control']), /immutable/);
+    const part = await request(port, 'GET', '/hls/desktop/seg-000000001.ts', { Range: 'bytes=3-8' });
+    assert.equal(part.status, 206);
+    assert.equal(part.body.toString(), 'memory');
+    assert.equal(part.headers['content-range'], `bytes 3-8/${inMemory.length}`);
+    const head = await request(port, 'HEAD', '/hls/desktop/seg-000000001.ts');
+    assert.equal(head.headers['content-length'], String(inMemory.length));
+    assert.equal(head.body.length, 0);
+    assert.deepEqual((await request(port, 'GET', '/hls/desktop/seg-000000002.ts')).body, SEGMENT);
+    assert.equal((await request(port, 'GET', '/hls/desktop/../seg-000000001.ts')).status, 404);
+  });
+});
