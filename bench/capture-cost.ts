@@ -16,7 +16,7 @@
  * Scenes: static = the rig as is (blue, ticking xclock); busy = ffplay showing lavfi testsrc2
  * (full-motion test card, 24 fps) borderless over the whole second monitor.
  * Variants: ours, ours+tap, ffmpeg, convert!scale, no-queue, threads=1, threads=auto, tap+convert!scale,
- * convert-fast (videoconvertscale dither=none chroma-mode=none),
+ * convert-fast (videoconvertscale dither=none chroma-mode=none), dither-none (dither=none only),
  * and for the breakdown capture-only (ximagesrc ! caps ! fakesink) and capture+convert (… up to the
  * I420 caps ! fakesink); these two write no segments, so their frames are taken as the nominal 15/s.
  */
@@ -151,6 +151,8 @@ function variantCommand(name: string, display: string, workDir: string): Variant
       return gst(
         replaceFirst(ours, 'videoconvertscale', ['videoconvertscale', 'dither=none', 'chroma-mode=none']),
       );
+    case 'dither-none':
+      return gst(replaceFirst(ours, 'videoconvertscale', ['videoconvertscale', 'dither=none']));
     case 'capture-only':
       return truncatedAt(ours, 'queue');
     case 'capture+convert':
@@ -204,7 +206,7 @@ function variantCommand(name: string, display: string, workDir: string): Variant
       };
     default:
       throw new Error(
-        `--variants: unknown variant "${name}"; allowed: ours, ours+tap, ffmpeg, convert!scale, tap+convert!scale, no-queue, threads=1, threads=auto, convert-fast, capture-only, capture+convert`,
+        `--variants: unknown variant "${name}"; allowed: ours, ours+tap, ffmpeg, convert!scale, tap+convert!scale, no-queue, threads=1, threads=auto, convert-fast, dither-none, capture-only, capture+convert`,
       );
   }
 }
