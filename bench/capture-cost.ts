@@ -20,7 +20,7 @@
  * and for the breakdown capture-only (ximagesrc ! caps ! fakesink) and capture+convert (… up to the
  * I420 caps ! fakesink); these two write no segments, so their frames are taken as the nominal 15/s.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -30,6 +30,7 @@ import type { CapturePlan } from '../src/capture/types.ts';
 import { startRig } from '../test/helpers/rig.ts';
 import { endGracefully, isRunning, type Spawned, spawnMeasured } from './lib/children.ts';
 import { loadAverage, machineBusySeconds, readProc, tryReadProc } from './lib/proc.ts';
+import { writeResults } from './lib/results.ts';
 import { summarizeSegments } from './lib/segments.ts';
 import { median, round } from './lib/stats.ts';
 
@@ -351,8 +352,6 @@ function xorgPid(display: string): number | null {
 const variants = args.variants.split(',');
 for (const name of variants) variantCommand(name, ':0', '/nonexistent'); // rejects unknown names up front
 
-const RESULTS = new URL('./results/', import.meta.url).pathname;
-mkdirSync(RESULTS, { recursive: true });
 const stamp = new Date().toISOString().replace(/[:.]/g, '-');
 const rig = await startRig();
 const runs: Run[] = [];
@@ -417,10 +416,7 @@ const summary = SCENES.flatMap((scene) => {
   });
 });
 const command = `node --import tsx bench/capture-cost.ts --rounds ${ROUNDS} --seconds ${WINDOW_S} --warmup ${WARMUP_S} --scenes ${SCENES.join(',')} --variants ${variants.join(',')}`;
-writeFileSync(
-  `${RESULTS}capture-cost-${stamp}.json`,
-  `${JSON.stringify({ command, summary, runs }, null, 2)}\n`,
-);
+writeResults('capture-cost', { command, summary }, runs, stamp);
 console.log(command);
 console.log(
   '| scene | variant | CPU ms/frame (median) | runs (ms/frame) | + Xorg ms/frame | total ms/frame | CPU % of one core | fps encoded | kbit/s | RSS MiB | vs ffmpeg | vs ours | machine busy % |',

@@ -22,13 +22,13 @@
  * keyframe_interval is set to the segment duration (segments are cut at keyframes).
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startStack } from '../test/helpers/stack.ts';
 import { loadAverage } from './lib/proc.ts';
+import { writeResults } from './lib/results.ts';
 import { median, percentile, round } from './lib/stats.ts';
 import { type PlaylistEntry, parseMediaPlaylist } from './lib/viewer.ts';
 
@@ -265,12 +265,7 @@ const summary = DURATIONS.map((d) => {
   };
 });
 const command = `node --import tsx bench/latency.ts --durations ${DURATIONS.join(',')} --changes ${CHANGES}`;
-const RESULTS = new URL('./results/', import.meta.url).pathname;
-mkdirSync(RESULTS, { recursive: true });
-writeFileSync(
-  `${RESULTS}latency-${new Date().toISOString().replace(/[:.]/g, '-')}.json`,
-  `${JSON.stringify({ command, summary, measurements: all, load1_at_end: loadAverage()[0] }, null, 2)}\n`,
-);
+writeResults('latency', { command, summary, load1_at_end: loadAverage()[0] }, all);
 console.log(command);
 console.log(
   '| segment_duration | changes | glass→playlist ms min / p50 / max | PDT error ms min / p50 / max | listed after segment end ms min / p50 / max | hold-back ms min / p50 / max |',

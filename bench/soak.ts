@@ -8,12 +8,13 @@
  *
  *   node --import tsx bench/soak.ts [--minutes 45] [--interval 30] [--no-viewer] [--no-scrape]
  *
- * Output: bench/results/soak-<timestamp>.{csv,json} (gitignored) and a summary on stdout.
+ * Output: bench/results/soak-<timestamp>.{csv,jsonl} (gitignored) and a summary on stdout.
  */
 import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { startStack } from '../test/helpers/stack.ts';
 import { loadAverage, machineBusySeconds, type ProcSample, tryReadProc } from './lib/proc.ts';
+import { RESULTS_DIR, resultStamp, writeResults } from './lib/results.ts';
 import { MiB, round, slope } from './lib/stats.ts';
 import { startViewers } from './lib/viewer.ts';
 
@@ -31,11 +32,9 @@ const SCRAPE_INTERVAL_MS = 15_000;
 if (!(MINUTES > 0) || !(INTERVAL_S > 0))
   throw new Error(`--minutes and --interval must be > 0, got ${MINUTES}, ${INTERVAL_S}`);
 
-const RESULTS = new URL('./results/', import.meta.url).pathname;
-mkdirSync(RESULTS, { recursive: true });
-const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-const csvPath = `${RESULTS}soak-${stamp}.csv`;
-const jsonPath = `${RESULTS}soak-${stamp}.json`;
+mkdirSync(RESULTS_DIR, { recursive: true });
+const stamp = resultStamp();
+const csvPath = `${RESULTS_DIR}soak-${stamp}.csv`;
 
 interface Row {
   t_s: number;
@@ -156,7 +155,7 @@ try {
     },
     csv: csvPath,
   };
-  writeFileSync(jsonPath, `${JSON.stringify({ summary, rows }, null, 2)}\n`);
+  writeResults('soak', summary, rows, stamp);
   console.log(JSON.stringify(summary, null, 2));
 } finally {
   await shutdown();

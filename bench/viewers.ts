@@ -9,11 +9,11 @@
  *
  *   node --import tsx bench/viewers.ts [--counts 1,10,100,500] [--seconds 40] [--servers supervisor,nginx]
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { startStack } from '../test/helpers/stack.ts';
 import { startNginx } from './lib/nginx.ts';
 import { childPids, cpuSecondsOf, loadAverage, machineBusySeconds } from './lib/proc.ts';
+import { writeResults } from './lib/results.ts';
 import { median, percentile, round } from './lib/stats.ts';
 import { startViewers } from './lib/viewer.ts';
 
@@ -139,13 +139,8 @@ try {
   await stack.stop();
 }
 
-const RESULTS = new URL('./results/', import.meta.url).pathname;
-mkdirSync(RESULTS, { recursive: true });
 const command = `node --import tsx bench/viewers.ts --counts ${COUNTS.join(',')} --seconds ${SECONDS} --servers ${SERVERS.join(',')}`;
-writeFileSync(
-  `${RESULTS}viewers-${new Date().toISOString().replace(/[:.]/g, '-')}.json`,
-  `${JSON.stringify({ command, results }, null, 2)}\n`,
-);
+writeResults('viewers', { command }, results);
 console.log(command);
 console.log(
   '| server | viewers | segment p50 ms | p99 ms | max ms | listed→delivered p50/p99 ms | playlist p50/p99 ms | errors | segs/viewer (expected) | Mbit/s | server CPU % | gst CPU % | client CPU % | EXTINF min/median/max s | max listing gap s | machine busy % |',
