@@ -4,28 +4,17 @@
  * must show up in a later scrape (values are collected at scrape time).
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_CONFIG } from '../../src/config/schema.ts';
+import { startPrometheus } from '../alerting/servers.ts';
 import { segment } from './fakes.ts';
 import { startMetricsServer } from './server.ts';
 
 const FIXTURE_SYSFS = fileURLToPath(new URL('../fixtures/sysfs', import.meta.url));
-
-async function freeLoopbackPort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 interface VectorSample {
   metric: Record<string, string>;
@@ -80,31 +69,12 @@ test('a real Prometheus scrapes /metrics and has the key series', { timeout: 90_
       '',
     ].join('\n'),
   );
-  const port = await freeLoopbackPort();
-  const prometheus = spawn(
-    '/usr/bin/prometheus',
-    [
-      `--config.file=${configFile}`,
-      `--storage.tsdb.path=${join(dir, 'data')}`,
-      `--web.listen-address=127.0.0.1:${port}`,
-      '--log.level=warn',
-    ],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
-  );
-  let stderr = '';
-  prometheus.stderr.on('data', (chunk) => {
-    stderr += chunk;
-  });
-  t.after(async () => {
-    if (prometheus.exitCode === null) {
-      prometheus.kill('SIGTERM');
-      await once(prometheus, 'exit');
-    }
-  });
-  const base = `http://127.0.0.1:${port}`;
+  const prometheus = await startPrometheus(configFile, join(dir, 'data'));
+  t.after(() => prometheus.stop());
+  const base = prometheus.url;
 
   const up = await waitFor('up == 1', async () => {
-    if (prometheus.exitCode !== null) throw new Error(`prometheus exited: ${stderr}`);
+    if (prometheus.process.exitCode !== null) throw new Error(`prometheus exited: ${prometheus.log()}`);
     const result = await query(base, 'up{job="desktop-streamer"}');
     return result[0]?.value[1] === '1' ? result[0] : undefined;
   });
