@@ -22,30 +22,16 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { dominant, meanColour } from '../test/helpers/frames.ts';
 import { type Rig, startRig } from '../test/helpers/rig.ts';
-import { type LogRecord, parsePlaylist, type Stack, startStack } from '../test/helpers/stack.ts';
+import {
+  type LogRecord,
+  type PlaylistEntry,
+  playlistEntries,
+  type Stack,
+  startStack,
+} from '../test/helpers/stack.ts';
 
 const POLL_MS = 50;
 const WAIT_MS = 120_000;
-
-interface Entry {
-  sequence: number;
-  uri: string;
-  discontinuity: boolean;
-}
-
-function entriesOf(text: string): Entry[] {
-  let sequence = parsePlaylist(text).mediaSequence;
-  let discontinuity = false;
-  const entries: Entry[] = [];
-  for (const line of text.split('\n')) {
-    if (line === '#EXT-X-DISCONTINUITY') discontinuity = true;
-    else if (line !== '' && !line.startsWith('#')) {
-      entries.push({ sequence: sequence++, uri: line, discontinuity });
-      discontinuity = false;
-    }
-  }
-  return entries;
-}
 
 async function playlist(stack: Stack): Promise<string | null> {
   const response = await fetch(`${stack.baseUrl}/hls/desktop/playlist.m3u8`).catch(() => null);
@@ -55,12 +41,12 @@ async function playlist(stack: Stack): Promise<string | null> {
 /** Polls the public playlist every POLL_MS until `find` returns an entry; returns it and when it was seen. */
 async function poll(
   stack: Stack,
-  find: (entries: Entry[]) => Entry | undefined,
-): Promise<{ entry: Entry; at: number }> {
+  find: (entries: PlaylistEntry[]) => PlaylistEntry | undefined,
+): Promise<{ entry: PlaylistEntry; at: number }> {
   const deadline = Date.now() + WAIT_MS;
   while (Date.now() < deadline) {
     const text = await playlist(stack);
-    const entry = text === null ? undefined : find(entriesOf(text));
+    const entry = text === null ? undefined : find(playlistEntries(text));
     if (entry) return { entry, at: performance.now() };
     await sleep(POLL_MS);
   }
@@ -74,7 +60,7 @@ async function lastSequence(stack: Stack): Promise<number> {
 
 /** First segment of a run started after `lastBefore` (the segment right after the discontinuity). */
 function newRunAfter(lastBefore: number) {
-  return (entries: Entry[]) => entries.find((e) => e.sequence > lastBefore && e.discontinuity);
+  return (entries: PlaylistEntry[]) => entries.find((e) => e.sequence > lastBefore && e.discontinuity);
 }
 
 /** Waits until the current run has published two segments, so the next fault hits a steady stream. */

@@ -20,6 +20,7 @@ import { type Rig, startRig } from '../helpers/rig.ts';
 import {
   type LogRecord,
   parsePlaylist,
+  playlistEntries,
   type Stack,
   type StackOptions,
   startStack,
@@ -35,29 +36,8 @@ function gstPluginDir(): string {
   return dirname(file);
 }
 
-interface Entry {
-  sequence: number;
-  uri: string;
-  discontinuity: boolean;
-}
-
-/** Every segment of a playlist with its media sequence number and whether a discontinuity precedes it. */
-function entriesOf(text: string): Entry[] {
-  let sequence = parsePlaylist(text).mediaSequence;
-  let discontinuity = false;
-  const entries: Entry[] = [];
-  for (const line of text.split('\n')) {
-    if (line === '#EXT-X-DISCONTINUITY') discontinuity = true;
-    else if (line !== '' && !line.startsWith('#')) {
-      entries.push({ sequence: sequence++, uri: line, discontinuity });
-      discontinuity = false;
-    }
-  }
-  return entries;
-}
-
 function lastSequenceOf(text: string): number {
-  return entriesOf(text).at(-1)?.sequence ?? -1;
+  return playlistEntries(text).at(-1)?.sequence ?? -1;
 }
 
 /** A predicate matching only log records written after this call. */
@@ -84,7 +64,7 @@ async function waitForPicture(
   const seen: string[] = [];
   let checked = afterSequence;
   while (Date.now() < deadline) {
-    for (const entry of entriesOf(await currentPlaylist(stack))) {
+    for (const entry of playlistEntries(await currentPlaylist(stack))) {
       if (entry.sequence <= checked) continue;
       checked = entry.sequence;
       const colour = dominant(await meanColour(`${stack.baseUrl}/hls/desktop/${entry.uri}`));
@@ -145,7 +125,7 @@ async function streamingStack(rig: Rig, options: Omit<StackOptions, 'rig'> = {})
 /** Waits for the playlist to list a segment newer than `lastBefore` that starts a new run (discontinuity). */
 async function waitForNewRun(stack: Stack, lastBefore: number, timeoutMs = 90_000): Promise<string> {
   return stack.waitForPlaylist(
-    (t) => entriesOf(t).some((e) => e.sequence > lastBefore && e.discontinuity),
+    (t) => playlistEntries(t).some((e) => e.sequence > lastBefore && e.discontinuity),
     timeoutMs,
   );
 }
@@ -288,7 +268,7 @@ describe('self-healing against real faults on the two-monitor rig', () => {
       const text = await stack.waitForPlaylist(() => true);
       assert.doesNotMatch(text, /#EXT-X-ENDLIST/);
       assert.ok(
-        entriesOf(text).some((e) => e.sequence > lastBefore && e.discontinuity),
+        playlistEntries(text).some((e) => e.sequence > lastBefore && e.discontinuity),
         'the slate run starts with a discontinuity',
       );
       assert.equal(await detailedState(stack), 'no_signal');

@@ -173,3 +173,25 @@ export function parsePlaylist(text: string): {
     discontinuities: (text.match(/#EXT-X-DISCONTINUITY\n/g) ?? []).length,
   };
 }
+
+export interface PlaylistEntry {
+  sequence: number;
+  uri: string;
+  /** An EXT-X-DISCONTINUITY precedes it. */
+  discontinuity: boolean;
+}
+
+/** Every segment of a playlist with its media sequence number and whether a discontinuity precedes it. */
+export function playlistEntries(text: string): PlaylistEntry[] {
+  let sequence = parsePlaylist(text).mediaSequence;
+  let discontinuity = false;
+  const entries: PlaylistEntry[] = [];
+  for (const line of text.split('\n')) {
+    if (line === '#EXT-X-DISCONTINUITY') discontinuity = true;
+    else if (line !== '' && !line.startsWith('#')) {
+      entries.push({ sequence: sequence++, uri: line, discontinuity });
+      discontinuity = false;
+    }
+  }
+  return entries;
+}
