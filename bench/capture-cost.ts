@@ -27,6 +27,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { buildCaptureArgs } from '../src/capture/pipeline-argv.ts';
 import type { CapturePlan } from '../src/capture/types.ts';
+import { capturePlan } from '../test/fixtures/capture-plan.ts';
 import { startRig } from '../test/helpers/rig.ts';
 import { endGracefully, isRunning, type Spawned, spawnMeasured } from './lib/children.ts';
 import { loadAverage, machineBusySeconds, readProc, tryReadProc } from './lib/proc.ts';
@@ -64,27 +65,14 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 // --- argv of each variant -------------------------------------------------------------------
 
 function planFor(display: string): CapturePlan {
-  return {
+  return capturePlan({
     display,
-    monitor: {
-      index: 1,
-      name: 'DUMMY1',
-      outputs: ['DUMMY1'],
-      primary: false,
-      x: 1920,
-      y: 0,
-      width: 1280,
-      height: 720,
-    },
-    fallbackToPrimary: false,
     encoder: { element: 'x264enc', reason: 'bench' },
-    width: 1280,
-    height: 720,
     fps: FPS,
     bitrateKbps: BITRATE_KBPS,
     keyframeIntervalSeconds: KEYFRAME_S,
     segmentDurationSeconds: SEGMENT_S,
-  };
+  });
 }
 
 /** Replaces the first occurrence of `element` (an argv entry) by `replacement`. */
