@@ -168,12 +168,17 @@ monitor_count() {
   xrun xrandr --listmonitors 2>/dev/null | sed -n 's/^Monitors: *\([0-9]*\)$/\1/p'
 }
 
+# Liveness is checked by pid alone, not by xorg_running's command-line match:
+# while the server is still being exec'd (bash -> setsid -> /usr/bin/Xorg ->
+# /usr/lib/xorg/Xorg) its /proc cmdline can briefly be bash's or empty, and a
+# start on a cold machine once gave up there before Xorg had written a line.
 wait_for() {
-  local what="$1" tenths
+  local what="$1" tenths pid
   shift
+  pid="$(read_pid "$XORG_PID_FILE")"
   for ((tenths = 0; tenths < READY_TIMEOUT_TENTHS; tenths++)); do
     "$@" && return 0
-    xorg_running || return 1
+    process_alive "$pid" || return 1
     sleep 0.1
   done
   log "timed out waiting for ${what}"
@@ -184,6 +189,12 @@ server_answers() { xrun xrandr --current >/dev/null 2>&1; }
 two_monitors() { [[ "$(monitor_count)" == 2 ]]; }
 
 fail_start() {
+  local pid status=""
+  pid="$(read_pid "$XORG_PID_FILE")"
+  if [[ -n "$pid" ]] && ! process_alive "$pid"; then
+    wait "$pid" 2>/dev/null && status=0 || status=$?
+    log "Xorg (pid ${pid}) exited with status ${status}"
+  fi
   log "$1; last lines of ${XORG_LOG}:"
   tail -n 15 "$XORG_LOG" >&2 2>/dev/null || true
   tail -n 5 "$XORG_OUT" >&2 2>/dev/null || true

@@ -37,6 +37,7 @@ const CANDIDATE_SPREAD = 400;
 const MAX_START_ATTEMPTS = 8;
 /** virtual-desktop.sh exits 2 when the display is held by a server it did not start. */
 const EXIT_DISPLAY_IN_USE = 2;
+const MAX_FAILED_STARTS = 1;
 const COMMAND_TIMEOUT_MS = 30_000;
 const WAIT_TIMEOUT_MS = 10_000;
 
@@ -145,6 +146,7 @@ function xorgPid(displayNumber: number): number {
 
 async function startOnFreeDisplay(): Promise<number> {
   let candidate = FIRST_CANDIDATE_DISPLAY + Math.floor(Math.random() * CANDIDATE_SPREAD);
+  let failedStarts = 0;
   for (let attempt = 0; attempt < MAX_START_ATTEMPTS; attempt++, candidate++) {
     while (displayLooksTaken(candidate)) candidate++;
     try {
@@ -154,7 +156,10 @@ async function startOnFreeDisplay(): Promise<number> {
       // Someone else took this display between our check and Xorg's lock.
       const cause = (error as RigError).cause;
       if (cause instanceof ExecaError && cause.exitCode === EXIT_DISPLAY_IN_USE) continue;
-      throw error;
+      // The rig is the tests' scaffolding, not the product: one failed Xorg start
+      // (seen once on a fresh CI machine) is reported and retried on another display.
+      if (++failedStarts > MAX_FAILED_STARTS) throw error;
+      process.stderr.write(`rig: retrying on another display after: ${(error as Error).message}\n`);
     }
   }
   throw new RigError(`no free X display found after ${MAX_START_ATTEMPTS} attempts from :${candidate}`);
