@@ -1,6 +1,7 @@
 import { readFile, statfs } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { busyRatio, type CpuTimes, readCpuTimes } from '../system/proc-host.ts';
 
 /**
  * Host and process readings for /api/health and /api/status, read when asked for.
@@ -53,21 +54,8 @@ export async function diskUsagePercent(dir: string): Promise<number | null> {
   }
 }
 
-interface CpuTimes {
-  idle: number;
-  total: number;
+interface TimedCpuTimes extends CpuTimes {
   at: number;
-}
-
-function cpuTimes(): CpuTimes {
-  let idle = 0;
-  let total = 0;
-  for (const cpu of os.cpus()) {
-    const t = cpu.times;
-    idle += t.idle;
-    total += t.user + t.nice + t.sys + t.idle + t.irq;
-  }
-  return { idle, total, at: Date.now() };
 }
 
 /**
@@ -76,7 +64,7 @@ function cpuTimes(): CpuTimes {
  * previous reading (first call, or one older than a minute) it measures over a short interval.
  */
 export class CpuSampler {
-  #previous: CpuTimes | null = null;
+  #previous: TimedCpuTimes | null = null;
   #last: { at: number; percent: number } | null = null;
   readonly #intervalMs: number;
 
@@ -89,17 +77,19 @@ export class CpuSampler {
     if (this.#last !== null && now - this.#last.at < 1000) return this.#last.percent;
     let previous = this.#previous;
     if (previous === null || now - previous.at > 60_000) {
-      previous = cpuTimes();
+      previous = await timedCpuTimes();
       await new Promise((resolve) => setTimeout(resolve, this.#intervalMs));
     }
-    const current = cpuTimes();
-    const total = current.total - previous.total;
-    const idle = current.idle - previous.idle;
-    const percent = total > 0 ? round1(Math.min(100, Math.max(0, (100 * (total - idle)) / total))) : 0;
+    const current = await timedCpuTimes();
+    const percent = round1(100 * busyRatio(previous, current));
     this.#previous = current;
     this.#last = { at: current.at, percent };
     return percent;
   }
+}
+
+async function timedCpuTimes(): Promise<TimedCpuTimes> {
+  return { ...(await readCpuTimes()), at: Date.now() };
 }
 
 export function round1(value: number): number {

@@ -2,6 +2,7 @@ import { readFile, realpath, statfs } from 'node:fs/promises';
 import { loadavg } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import si from 'systeminformation';
+import { busyRatio, type NetDevCounters, readCpuTimes, readNetDev } from '../../system/proc-host.ts';
 import type { CollectorDefinition } from '../scrape.ts';
 
 export interface FilesystemReading {
@@ -10,11 +11,7 @@ export interface FilesystemReading {
   availBytes: number;
 }
 
-export interface NetworkReading {
-  device: string;
-  receiveBytes: number;
-  transmitBytes: number;
-}
+export type NetworkReading = NetDevCounters;
 
 /** Where the host collector reads from; tests inject a fake. */
 export interface HostSource {
@@ -127,51 +124,26 @@ async function nearestExistingRealPath(path: string): Promise<string> {
   }
 }
 
-/** Reuses a slow reading for `ttlMs`; concurrent callers share one in-flight read. */
-function cached<T>(ttlMs: number, read: () => Promise<T>, now: () => number = Date.now): () => Promise<T> {
-  let value: { at: number; promise: Promise<T> } | null = null;
-  return () => {
-    const at = now();
-    if (value === null || at - value.at >= ttlMs) {
-      const promise = read();
-      value = { at, promise };
-      promise.catch(() => {
-        if (value?.promise === promise) value = null;
-      });
-    }
-    return value.promise;
-  };
-}
-
 export interface SystemHostSourceOptions {
   procRoot?: string;
-  /** How long a network reading is reused; systeminformation's first call enumerates interfaces (~100 ms). */
-  networkTtlMs?: number;
 }
 
 /**
- * The real host, read through systeminformation (CPU, memory, network) and the kernel directly
- * where that is cheaper and more exact: statfs(2) for the output filesystem (systeminformation's
- * fsSize spawns `df`, ~10–20 ms, and leaves out tmpfs, where /tmp/hls usually lives) and
- * os.loadavg() for load1 (systeminformation's avgLoad is divided by the core count).
+ * The real host, read from the kernel where that is cheap and exact: /proc/stat for CPU and
+ * /proc/net/dev for network bytes (systeminformation spawns shells for both on every call),
+ * statfs(2) for the output filesystem (systeminformation's fsSize spawns `df` and leaves out
+ * tmpfs, where /tmp/hls usually lives), os.loadavg() for load1 (systeminformation's avgLoad is
+ * divided by the core count); memory through systeminformation (a read of /proc/meminfo).
  */
 export function systemHostSource(options: SystemHostSourceOptions = {}): HostSource {
   const procRoot = options.procRoot ?? '/proc';
-  const network = cached(options.networkTtlMs ?? 2000, async () => {
-    const stats = await si.networkStats('*');
-    return stats.map((nic) => ({
-      device: nic.iface,
-      receiveBytes: nic.rx_bytes,
-      transmitBytes: nic.tx_bytes,
-    }));
-  });
-  // systeminformation measures CPU load between two calls; its very first call is slow (~0.5 s),
-  // so it is primed here rather than in the first scrape.
-  si.currentLoad().catch(() => undefined);
+  // CPU busy is a ratio between two readings: the first scrape compares with this one.
+  let previousCpu = readCpuTimes(procRoot);
   return {
     async cpuBusyRatio() {
-      const load = await si.currentLoad();
-      return Math.min(1, Math.max(0, load.currentLoad / 100));
+      const [previous, current] = await Promise.all([previousCpu, readCpuTimes(procRoot)]);
+      previousCpu = Promise.resolve(current);
+      return busyRatio(previous, current);
     },
     async memory() {
       const memory = await si.mem();
@@ -190,6 +162,6 @@ export function systemHostSource(options: SystemHostSourceOptions = {}): HostSou
         availBytes: stats.bavail * stats.bsize,
       };
     },
-    network,
+    network: () => readNetDev(procRoot),
   };
 }
