@@ -53,6 +53,8 @@ const LINT_FAILING_DEFAULT_METRICS = [
   'nodejs_active_resources_total',
 ];
 
+const EVENT_LOOP_SAMPLE_MS = 100;
+
 /**
  * Builds the registry with the collectors of docs/metrics.md. Values are collected at scrape time.
  * The desktop_streamer_maintenance_job_* series are registered on `registry` by the maintenance
@@ -63,7 +65,10 @@ export function createMetrics(deps: MetricsDeps): Metrics {
   const now = deps.now ?? Date.now;
   const registry = new Registry();
   if (deps.defaultMetrics ?? true) {
-    collectDefaultMetrics({ register: registry });
+    // prom-client samples event-loop delay with a libuv timer every 10 ms by default: 100 wakeups
+    // a second, about half of this process's idle CPU (bench/README.md). 100 ms still catches
+    // any blocking long enough to matter for 2 s segments.
+    collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: EVENT_LOOP_SAMPLE_MS });
     // Gauges named *_total fail `promtool check metrics`; they are sum() of the per-type
     // nodejs_active_{handles,requests,resources} gauges, which stay.
     for (const name of LINT_FAILING_DEFAULT_METRICS) registry.removeSingleMetric(name);
