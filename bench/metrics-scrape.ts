@@ -4,7 +4,7 @@
  *
  *   node --import tsx bench/metrics-scrape.ts [scrapes=500]
  *
- * Populated = every collector live (real host via systeminformation + statfs, the real /proc entry
+ * Populated = every collector live (real host via /proc + statfs, the real /proc entry
  * of a child process, the fixture amdgpu sysfs tree), segment histograms fed, and HTTP series for
  * 40 route templates × 3 status codes.
  */
@@ -68,7 +68,7 @@ try {
   for (let i = 0; i < 200; i++) await (await fetch(`${server.url}/api/items/${i}`)).text();
   for (let i = 0; i < 40; i++) await (await fetch(`${server.url}/unknown/${i}`)).text();
 
-  // Warm-up (systeminformation's first calls, JIT).
+  // Warm-up (JIT, first reads).
   for (let i = 0; i < 20; i++) await (await fetch(`${server.url}/metrics`)).text();
 
   const overHttp = await measure(async () => (await (await fetch(`${server.url}/metrics`)).text()).length);

@@ -1,7 +1,6 @@
 import { readFile, statfs } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
-import { busyRatio, type CpuTimes, readCpuTimes } from '../system/proc-host.ts';
+import { busyRatio, type CpuTimes, readCpuTimes, readMemory } from '../system/proc-host.ts';
 
 /**
  * Host and process readings for /api/health and /api/status, read when asked for.
@@ -21,20 +20,8 @@ export async function processRssBytes(pid: number, procRoot = '/proc'): Promise<
 
 /** Used memory in percent (MemTotal − MemAvailable, as `free` counts it). */
 export async function systemMemoryPercent(procRoot = '/proc'): Promise<number> {
-  try {
-    const meminfo = await readFile(path.join(procRoot, 'meminfo'), 'utf8');
-    const total = kiB(meminfo, 'MemTotal');
-    const available = kiB(meminfo, 'MemAvailable');
-    if (total && available !== null) return round1((100 * (total - available)) / total);
-  } catch {
-    // fall through to the portable reading
-  }
-  return round1((100 * (os.totalmem() - os.freemem())) / os.totalmem());
-}
-
-function kiB(meminfo: string, key: string): number | null {
-  const match = new RegExp(`^${key}:\\s+(\\d+)\\s+kB`, 'm').exec(meminfo);
-  return match ? Number(match[1]) : null;
+  const { totalBytes, availableBytes } = await readMemory(procRoot);
+  return round1((100 * (totalBytes - availableBytes)) / totalBytes);
 }
 
 /** Used space in percent of the filesystem holding `dir` (like df: used / (used + available to users)). */

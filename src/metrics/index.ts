@@ -28,7 +28,7 @@ export interface MetricsDeps {
   now?: () => number;
   /** default '/proc' */
   procRoot?: string;
-  /** Host readings; default the real host (systeminformation + statfs). Tests inject a fake. */
+  /** Host readings; default the real host (/proc + statfs). Tests inject a fake. */
   hostSource?: HostSource;
   /** prom-client's process_* and nodejs_* series; default true. */
   defaultMetrics?: boolean;

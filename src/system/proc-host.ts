@@ -1,8 +1,9 @@
 /**
- * Host CPU and network counters straight from the kernel's /proc text: pure parsers plus thin
- * readers. The supervisor runs beside a kiosk app and is scraped every few seconds, so these
- * readings must not spawn processes (systeminformation's currentLoad and networkStats shell out
- * to `cat | grep` on every call, which was the largest steady cost of a scrape).
+ * Host CPU, memory and network counters straight from the kernel's /proc text: pure parsers plus
+ * thin readers with portable fallbacks. The supervisor runs beside a kiosk app and is scraped
+ * every few seconds, so these readings must not spawn processes: systeminformation, used here
+ * before, shells out to `cat | grep` for CPU and per interface for network on every call, and
+ * loading it cost ≈ 11 MB of resident memory (bench/README.md).
  */
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -82,4 +83,33 @@ export function parseNetDev(text: string): NetDevCounters[] {
 /** Network byte counters of every interface the kernel lists. */
 export async function readNetDev(procRoot = '/proc'): Promise<NetDevCounters[]> {
   return parseNetDev(await readFile(path.join(procRoot, 'net', 'dev'), 'utf8'));
+}
+
+export interface MemoryReading {
+  totalBytes: number;
+  /** MemAvailable: what can be given to new work without swapping (as `free` counts it). */
+  availableBytes: number;
+}
+
+/** MemTotal and MemAvailable of /proc/meminfo; null when either is missing. Pure. */
+export function parseMeminfo(text: string): MemoryReading | null {
+  const kiB = (key: string) => {
+    const match = new RegExp(`^${key}:\\s+(\\d+)\\s+kB`, 'm').exec(text);
+    return match ? Number(match[1]) * 1024 : null;
+  };
+  const totalBytes = kiB('MemTotal');
+  const availableBytes = kiB('MemAvailable');
+  if (!totalBytes || availableBytes === null) return null;
+  return { totalBytes, availableBytes };
+}
+
+/** /proc/meminfo, or os.totalmem()/os.freemem() where it is unreadable (other kernels). */
+export async function readMemory(procRoot = '/proc'): Promise<MemoryReading> {
+  try {
+    const memory = parseMeminfo(await readFile(path.join(procRoot, 'meminfo'), 'utf8'));
+    if (memory) return memory;
+  } catch {
+    // fall through to the portable reading
+  }
+  return { totalBytes: os.totalmem(), availableBytes: os.freemem() };
 }

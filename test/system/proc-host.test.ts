@@ -5,9 +5,11 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import {
   busyRatio,
+  parseMeminfo,
   parseNetDev,
   parseProcStat,
   readCpuTimes,
+  readMemory,
   readNetDev,
 } from '../../src/system/proc-host.ts';
 
@@ -51,7 +53,14 @@ test('parseNetDev: rx and tx bytes per interface, header and malformed lines ski
   assert.deepEqual(parseNetDev(''), []);
 });
 
-test('the real /proc: CPU totals grow, loopback is listed', async () => {
+test('parseMeminfo: MemTotal and MemAvailable in bytes; null when either is missing', () => {
+  const meminfo = 'MemTotal:       24684632 kB\nMemFree:         1000000 kB\nMemAvailable:   20000000 kB\n';
+  assert.deepEqual(parseMeminfo(meminfo), { totalBytes: 24684632 * 1024, availableBytes: 20000000 * 1024 });
+  assert.equal(parseMeminfo('MemTotal:       24684632 kB\n'), null);
+  assert.equal(parseMeminfo('MemAvailable:   1 kB\n'), null);
+});
+
+test('the real /proc: CPU totals grow, memory is sane, loopback is listed', async () => {
   const first = await readCpuTimes();
   await new Promise((resolve) => setTimeout(resolve, 50));
   const second = await readCpuTimes();
@@ -59,13 +68,17 @@ test('the real /proc: CPU totals grow, loopback is listed', async () => {
   assert.ok(first.idle <= first.total);
   const ratio = busyRatio(first, second);
   assert.ok(ratio >= 0 && ratio <= 1);
+  const memory = await readMemory();
+  assert.ok(memory.totalBytes > 256 * 2 ** 20 && memory.availableBytes <= memory.totalBytes);
   assert.ok((await readNetDev()).some((nic) => nic.device === 'lo'));
 });
 
-test('an unreadable /proc: CPU falls back to os.cpus(), network reports the error', async (t) => {
+test('an unreadable /proc: CPU and memory fall back to node:os, network reports the error', async (t) => {
   const empty = await mkdtemp(join(tmpdir(), 'proc-host-'));
   t.after(() => rm(empty, { recursive: true, force: true }));
   const times = await readCpuTimes(empty);
   assert.ok(times.total > 0 && times.idle <= times.total);
+  const memory = await readMemory(empty);
+  assert.ok(memory.totalBytes > 0 && memory.availableBytes <= memory.totalBytes);
   await assert.rejects(readNetDev(empty), { code: 'ENOENT' });
 });

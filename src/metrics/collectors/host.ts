@@ -1,8 +1,13 @@
 import { readFile, realpath, statfs } from 'node:fs/promises';
 import { loadavg } from 'node:os';
 import { dirname, resolve } from 'node:path';
-import si from 'systeminformation';
-import { busyRatio, type NetDevCounters, readCpuTimes, readNetDev } from '../../system/proc-host.ts';
+import {
+  busyRatio,
+  type NetDevCounters,
+  readCpuTimes,
+  readMemory,
+  readNetDev,
+} from '../../system/proc-host.ts';
 import type { CollectorDefinition } from '../scrape.ts';
 
 export interface FilesystemReading {
@@ -129,11 +134,9 @@ export interface SystemHostSourceOptions {
 }
 
 /**
- * The real host, read from the kernel where that is cheap and exact: /proc/stat for CPU and
- * /proc/net/dev for network bytes (systeminformation spawns shells for both on every call),
- * statfs(2) for the output filesystem (systeminformation's fsSize spawns `df` and leaves out
- * tmpfs, where /tmp/hls usually lives), os.loadavg() for load1 (systeminformation's avgLoad is
- * divided by the core count); memory through systeminformation (a read of /proc/meminfo).
+ * The real host, read from the kernel without spawning anything: /proc/stat, /proc/meminfo and
+ * /proc/net/dev (src/system/proc-host.ts), statfs(2) for the output filesystem (tmpfs included,
+ * where /tmp/hls usually lives) and os.loadavg() for load1.
  */
 export function systemHostSource(options: SystemHostSourceOptions = {}): HostSource {
   const procRoot = options.procRoot ?? '/proc';
@@ -145,10 +148,7 @@ export function systemHostSource(options: SystemHostSourceOptions = {}): HostSou
       previousCpu = Promise.resolve(current);
       return busyRatio(previous, current);
     },
-    async memory() {
-      const memory = await si.mem();
-      return { totalBytes: memory.total, availableBytes: memory.available };
-    },
+    memory: () => readMemory(procRoot),
     load1: () => loadavg()[0] ?? 0,
     async filesystem(path) {
       const existing = await nearestExistingRealPath(path);
