@@ -1,6 +1,7 @@
 /**
  * Wiring only: load config, build the components, start them, stop them on signals.
  */
+
 import { readFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { hostname } from 'node:os';
@@ -13,6 +14,7 @@ import { probeEncoders } from './capture/encoders.ts';
 import { MonitorWatcher } from './capture/monitor-watch.ts';
 import { ConfigError, loadConfig } from './config/load.ts';
 import type { Config } from './config/schema.ts';
+import { EXIT } from './exit-codes.ts';
 import { createHlsPublisher } from './hls/publisher.ts';
 import { createLogger, type Logger, LogRing } from './logger.ts';
 import { createMaintenance, standardMaintenanceJobs } from './maintenance/index.ts';
@@ -23,8 +25,7 @@ import { Supervisor } from './pipeline/supervisor.ts';
 import { createNotifier, startWatchdogPings } from './systemd/notify.ts';
 import { VERSION } from './version.ts';
 
-/** sysexits.h */
-export const EXIT = { ok: 0, failed: 70, unavailable: 69, config: 78 } as const;
+export { EXIT };
 
 export class StartupError extends Error {
   readonly exitCode: number;

@@ -1,13 +1,13 @@
 #!/usr/bin/env node
 /**
  * The `desktop-streamer` command: run (default), check-config, status, alertmanager-config, version.
+ * Each command imports what it needs when it runs, so the long-running supervisor does not carry
+ * the others' modules (the YAML writer, the status renderer) in its memory.
  */
 import { parseArgs } from 'node:util';
-import { runAlertmanagerConfigCommand } from '../alerting/watchdog-config.ts';
 import { ConfigError, loadConfig } from '../config/load.ts';
-import { EXIT, runSupervisor } from '../main.ts';
+import { EXIT } from '../exit-codes.ts';
 import { VERSION } from '../version.ts';
-import { runStatus } from './status.ts';
 
 const USAGE = `Usage: desktop-streamer [command] [options]
 
@@ -44,6 +44,7 @@ async function checkConfig(args: string[]): Promise<number> {
 
 async function run(args: string[]): Promise<number> {
   const { values } = parseArgs({ args, options: { config: { type: 'string', short: 'c' } } });
+  const { runSupervisor } = await import('../main.ts');
   return runSupervisor({ configPath: values.config });
 }
 
@@ -62,9 +63,9 @@ export async function main(argv: string[]): Promise<number> {
       case 'check-config':
         return await checkConfig(args);
       case 'status':
-        return await runStatus(args);
+        return await (await import('./status.ts')).runStatus(args);
       case 'alertmanager-config':
-        return await runAlertmanagerConfigCommand(args);
+        return await (await import('../alerting/watchdog-config.ts')).runAlertmanagerConfigCommand(args);
       case 'version':
       case '--version':
         console.log(VERSION);
