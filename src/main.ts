@@ -1,12 +1,10 @@
 /**
  * Wiring only: load config, build the components, start them, stop them on signals.
  */
-
 import { readFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { execa } from 'execa';
 import { createApp } from './api/app.ts';
 import { createHlsRouter } from './api/routes/hls.ts';
 import { createMetricsRouter } from './api/routes/metrics.ts';
@@ -22,6 +20,7 @@ import { createMetrics } from './metrics/index.ts';
 import { PictureTap } from './picture/tap.ts';
 import { killOrphanPipeline, writePipelinePidFile } from './pipeline/orphans.ts';
 import { Supervisor } from './pipeline/supervisor.ts';
+import { runCommand } from './system/run-command.ts';
 import { createNotifier, startWatchdogPings } from './systemd/notify.ts';
 import { VERSION } from './version.ts';
 
@@ -61,7 +60,7 @@ async function resolveApiToken(config: Config, env: NodeJS.ProcessEnv): Promise<
 }
 
 async function gstreamerVersion(): Promise<string> {
-  const { stdout } = await execa('gst-launch-1.0', ['--version'], { reject: false });
+  const { stdout } = await runCommand('gst-launch-1.0', ['--version'], { timeoutMs: 10_000 });
   return /GStreamer (\S+)/.exec(stdout)?.[1] ?? 'unknown';
 }
 

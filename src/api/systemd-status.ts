@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { execa } from 'execa';
+import { runCommand } from '../system/run-command.ts';
 
 export interface SystemdUnitState {
   unit: string;
@@ -72,15 +72,11 @@ export class SystemdStatusReader {
     } catch {
       // keep the fallback unit name
     }
-    try {
-      const { stdout } = await execa('systemctl', ['show', '--property=ActiveState,SubState', '--', unit], {
-        timeout: this.#timeoutMs,
-        reject: true,
-      });
-      const state = parseSystemctlShow(stdout);
-      return state ? { unit, ...state } : null;
-    } catch {
-      return null;
-    }
+    const result = await runCommand('systemctl', ['show', '--property=ActiveState,SubState', '--', unit], {
+      timeoutMs: this.#timeoutMs,
+    });
+    if (result.exitCode !== 0) return null;
+    const state = parseSystemctlShow(result.stdout);
+    return state ? { unit, ...state } : null;
   }
 }

@@ -4,8 +4,8 @@
  * (chooseEncoder); probing is I/O (probeEncoders).
  */
 import { readdir } from 'node:fs/promises';
-import { execa } from 'execa';
 import type { EncoderChoice } from '../config/schema.ts';
+import { runCommand } from '../system/run-command.ts';
 import type { EncoderChoiceResult, EncoderElement } from './types.ts';
 
 export const ENCODER_LADDER: readonly EncoderElement[] = [
@@ -99,9 +99,8 @@ export async function probeEncoders(options: ProbeOptions = {}): Promise<Encoder
   const gstInspect = options.gstInspect ?? 'gst-inspect-1.0';
   const checks = await Promise.all(
     ENCODER_LADDER.map(async (element) => {
-      const result = await execa(gstInspect, ['--exists', element], {
-        reject: false,
-        timeout: 20_000,
+      const result = await runCommand(gstInspect, ['--exists', element], {
+        timeoutMs: 20_000,
         env: options.env,
       });
       return result.exitCode === 0 ? element : null;

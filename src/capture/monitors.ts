@@ -2,8 +2,9 @@
  * Which monitor to capture: parse `xrandr --listmonitors` (pure), pick the configured one (pure),
  * and ask xrandr (I/O).
  */
-import { execa } from 'execa';
+
 import type { Config } from '../config/schema.ts';
+import { describeFailure, runCommand } from '../system/run-command.ts';
 import type { Monitor } from './types.ts';
 
 export class MonitorDetectionError extends Error {
@@ -81,23 +82,18 @@ const XRANDR_TIMEOUT_MS = 3000;
 
 /** Run `xrandr --listmonitors` on `display`. */
 export async function listMonitors(display: string): Promise<Monitor[]> {
-  let stdout: string;
-  try {
-    ({ stdout } = await execa('xrandr', ['--display', display, '--listmonitors'], {
-      timeout: XRANDR_TIMEOUT_MS,
-    }));
-  } catch (error) {
-    const e = error as { code?: string; stderr?: string; shortMessage?: string };
-    if (e.code === 'ENOENT') {
-      throw new MonitorDetectionError('xrandr is not installed (Debian package x11-xserver-utils)', {
-        cause: error,
-      });
-    }
-    const detail = e.stderr?.trim() || e.shortMessage || String(error);
-    throw new MonitorDetectionError(`cannot list monitors on X display ${display}: ${detail}`, {
-      cause: error,
-    });
+  const result = await runCommand('xrandr', ['--display', display, '--listmonitors'], {
+    timeoutMs: XRANDR_TIMEOUT_MS,
+  });
+  if (result.failure?.code === 'ENOENT') {
+    throw new MonitorDetectionError('xrandr is not installed (Debian package x11-xserver-utils)');
   }
+  if (result.exitCode !== 0) {
+    throw new MonitorDetectionError(
+      `cannot list monitors on X display ${display}: ${describeFailure('xrandr', result)}`,
+    );
+  }
+  const { stdout } = result;
   return parseListMonitors(stdout);
 }
 

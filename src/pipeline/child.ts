@@ -3,8 +3,9 @@
  * supervisor down, and a terminal's Ctrl-C reaches the supervisor only), its output parsed into bus
  * events, stopped with SIGINT (EOS thanks to -e) and then SIGKILL after a timeout.
  */
+
+import { type ChildProcess, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { execa, type ResultPromise } from 'execa';
 import type { Logger } from '../logger.ts';
 import { type BusEvent, parseBusLine } from './bus-parser.ts';
 
@@ -43,7 +44,7 @@ export function describeExit(exit: Pick<ChildExit, 'code' | 'signal'>): string {
 export class PipelineChild {
   readonly #options: PipelineChildOptions;
   readonly #log: Logger;
-  #process: ResultPromise | null = null;
+  #process: ChildProcess | null = null;
   #exited: Promise<ChildExit> | null = null;
   #stopRequested = false;
 
@@ -59,33 +60,29 @@ export class PipelineChild {
   start(): void {
     const command = this.#options.command ?? 'gst-launch-1.0';
     const tap = this.#options.pictureTap;
-    const child = execa(command, this.#options.argv, {
-      detached: true,
-      reject: false,
-      buffer: false,
+    const child = spawn(command, this.#options.argv, {
+      detached: true, // its own process group, so a stop reaches gst-launch's helpers too
       stdio: tap ? ['ignore', 'pipe', 'pipe', 'pipe', 'pipe'] : ['ignore', 'pipe', 'pipe'],
-      env: this.#options.env,
-      extendEnv: true,
+      env: { ...process.env, ...this.#options.env },
     });
     this.#process = child;
     if (tap) {
-      const fds = child.stdio as unknown as (NodeJS.ReadableStream | null)[];
-      fds[3]?.on('data', (chunk: Buffer) => tap.gray(chunk));
-      fds[4]?.on('data', (chunk: Buffer) => tap.jpeg(chunk));
+      child.stdio[3]?.on('data', (chunk: Buffer) => tap.gray(chunk));
+      child.stdio[4]?.on('data', (chunk: Buffer) => tap.jpeg(chunk));
     }
     for (const stream of [child.stdout, child.stderr]) {
       if (!stream) continue;
       const lines = createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY });
       lines.on('line', (line) => this.#onLine(line));
     }
-    this.#exited = child.then(
-      (result) =>
-        this.#finish(result.exitCode ?? null, (result.signal as NodeJS.Signals | undefined) ?? null),
-      (error: { exitCode?: number; signal?: NodeJS.Signals; message?: string }) => {
+    // 'close' (not 'exit') so that the last lines, which say why it ended, are parsed first.
+    this.#exited = new Promise<ChildExit>((resolve) => {
+      child.once('error', (error) => {
         this.#log.error({ err: error.message }, 'pipeline process failed to run');
-        return this.#finish(error.exitCode ?? null, error.signal ?? null);
-      },
-    );
+        if (child.pid === undefined) resolve(this.#finish(null, null));
+      });
+      child.once('close', (code, signal) => resolve(this.#finish(code, signal)));
+    });
     this.#log.info({ pid: child.pid, command }, 'pipeline process started');
   }
 

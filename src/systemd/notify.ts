@@ -15,8 +15,9 @@
  * A native addon would avoid the child per message, but it needs a compiler and
  * libsystemd headers on every kiosk; one short child every 15 s costs nothing.
  */
-import { execa } from 'execa';
+
 import type { Logger } from '../logger.ts';
+import { describeFailure, runCommand } from '../system/run-command.ts';
 
 export interface NotifierOptions {
   logger: Logger;
@@ -73,14 +74,14 @@ export class NotifyError extends Error {
 
 function systemdNotifyRunner(notifySocket: string): (args: string[]) => Promise<void> {
   return async (args) => {
-    try {
-      await execa('systemd-notify', args, {
-        env: { NOTIFY_SOCKET: notifySocket },
-        timeout: 10_000,
-        stdin: 'ignore',
-      });
-    } catch (cause) {
-      throw new NotifyError(`systemd-notify ${args.join(' ')} failed`, { cause });
+    const result = await runCommand('systemd-notify', args, {
+      env: { NOTIFY_SOCKET: notifySocket },
+      timeoutMs: 10_000,
+    });
+    if (result.exitCode !== 0) {
+      throw new NotifyError(
+        `systemd-notify ${args.join(' ')} failed: ${describeFailure('systemd-notify', result)}`,
+      );
     }
   };
 }
