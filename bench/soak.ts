@@ -1,16 +1,22 @@
 /**
  * Soak: the real supervisor (`desktop-streamer run` on the Xorg dummy rig, default config, x264 on
- * this machine) left streaming for N minutes, with the light load it has in production — one
+ * this machine) left streaming for N minutes — by default the built service (`npm run build` first)
+ * with the environment its systemd unit gives it (LOG_LEVEL=info, MALLOC_ARENA_MAX=2), with the light load it has in production — one
  * player-like viewer (playlist every segment_duration, each new segment fetched) and a Prometheus
  * scrape of /metrics every 15 s. Every --interval seconds: CPU seconds and RSS of the supervisor's
  * own node process and of its gst-launch-1.0 child, from /proc. A CSV row is appended per sample
  * (partial runs keep their data) and a JSON summary is written at the end.
  *
- *   node --import tsx bench/soak.ts [--minutes 45] [--interval 30] [--no-viewer] [--no-scrape]
+ *   node --import tsx bench/soak.ts [--minutes 60] [--interval 30] [--warmup 30] [--source]
+ *                                   [--no-viewer] [--no-scrape]
+ *
+ * --source runs the TypeScript sources under tsx instead of dist/. Sampling starts --warmup
+ * seconds after the first segment, so start-up does not count.
  *
  * Output: bench/results/soak-<timestamp>.{csv,jsonl} (gitignored) and a summary on stdout.
  */
-import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { startStack } from '../test/helpers/stack.ts';
 import { loadAverage, machineBusySeconds, type ProcSample, tryReadProc } from './lib/proc.ts';
@@ -20,17 +26,25 @@ import { startViewers } from './lib/viewer.ts';
 
 const { values: args } = parseArgs({
   options: {
-    minutes: { type: 'string', default: '45' },
+    minutes: { type: 'string', default: '60' },
     interval: { type: 'string', default: '30' },
+    warmup: { type: 'string', default: '30' },
+    source: { type: 'boolean', default: false },
     'no-viewer': { type: 'boolean', default: false },
     'no-scrape': { type: 'boolean', default: false },
   },
 });
 const MINUTES = Number(args.minutes);
 const INTERVAL_S = Number(args.interval);
+const WARMUP_S = Number(args.warmup);
 const SCRAPE_INTERVAL_MS = 15_000;
-if (!(MINUTES > 0) || !(INTERVAL_S > 0))
-  throw new Error(`--minutes and --interval must be > 0, got ${MINUTES}, ${INTERVAL_S}`);
+if (!(MINUTES > 0) || !(INTERVAL_S > 0) || !(WARMUP_S >= 0))
+  throw new Error(
+    `--minutes and --interval must be > 0 and --warmup >= 0, got ${MINUTES}, ${INTERVAL_S}, ${WARMUP_S}`,
+  );
+const BUILT = !args.source;
+if (BUILT && !existsSync(new URL('../dist/cli/index.js', import.meta.url)))
+  throw new Error('dist/cli/index.js is missing: run `npm run build` first (or pass --source)');
 
 mkdirSync(RESULTS_DIR, { recursive: true });
 const stamp = resultStamp();
@@ -48,8 +62,13 @@ interface Row {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
-const stack = await startStack();
+const stack = await startStack({
+  built: BUILT,
+  // As systemd/desktop-streamer.service runs it.
+  env: { LOG_LEVEL: 'info', MALLOC_ARENA_MAX: '2' },
+});
 const supervisorPid = stack.process.pid as number;
 let stopping = false;
 const cleanups: Array<() => Promise<void> | void> = [];
@@ -74,6 +93,7 @@ try {
     }, SCRAPE_INTERVAL_MS);
     cleanups.push(() => clearInterval(timer));
   }
+  await sleep(WARMUP_S * 1000);
 
   writeFileSync(
     csvPath,
@@ -120,7 +140,8 @@ try {
     );
   const sameGst = gstPids.size === 1;
   const summary = {
-    command: `node --import tsx bench/soak.ts --minutes ${MINUTES} --interval ${INTERVAL_S}${args['no-viewer'] ? ' --no-viewer' : ''}${args['no-scrape'] ? ' --no-scrape' : ''}`,
+    command: `node --import tsx bench/soak.ts --minutes ${MINUTES} --interval ${INTERVAL_S} --warmup ${WARMUP_S}${BUILT ? '' : ' --source'}${args['no-viewer'] ? ' --no-viewer' : ''}${args['no-scrape'] ? ' --no-scrape' : ''}`,
+    supervisor_entry: BUILT ? 'dist/cli/index.js' : 'src/cli/index.ts under tsx',
     minutes: round(wall / 60, 1),
     samples: rows.length,
     viewer: viewers
@@ -136,9 +157,15 @@ try {
       rss_start_mib: first.supervisor_rss_mib,
       rss_end_mib: last.supervisor_rss_mib,
       rss_max_mib: Math.max(...rows.map((r) => r.supervisor_rss_mib)),
+      rss_median_mib: median(rows.map((r) => r.supervisor_rss_mib)),
       rss_growth_mib: round(last.supervisor_rss_mib - first.supervisor_rss_mib, 1),
       rss_slope_second_half_mib_per_h: perHour('supervisor_rss_mib'),
       cpu_percent_of_one_core: round((100 * (last.supervisor_cpu_s - first.supervisor_cpu_s)) / wall, 2),
+      cpu_percent_second_half: round(
+        (100 * (last.supervisor_cpu_s - (half[0] as Row).supervisor_cpu_s)) /
+          (last.t_s - (half[0] as Row).t_s),
+        2,
+      ),
     },
     gst: sameGst
       ? {
@@ -150,8 +177,12 @@ try {
         }
       : { note: `pipeline restarted (${gstPids.size} pids): per-pid figures in the CSV` },
     machine: {
-      busy_percent_of_2_cores: round((100 * (last.machine_busy_s - first.machine_busy_s)) / wall / 2, 1),
-      load1_median: rows.map((r) => r.load1).sort((a, b) => a - b)[Math.floor(rows.length / 2)],
+      cores: availableParallelism(),
+      busy_percent_of_all_cores: round(
+        (100 * (last.machine_busy_s - first.machine_busy_s)) / wall / availableParallelism(),
+        1,
+      ),
+      load1_median: median(rows.map((r) => r.load1)),
     },
     csv: csvPath,
   };

@@ -44,6 +44,10 @@ export interface StackOptions {
   env?: NodeJS.ProcessEnv;
   /** Reuse an output dir (supervisor restart tests). */
   outputDir?: string;
+  /** Run the built JavaScript (`npm run build` first), as the installed service does; default: the TypeScript sources under tsx. */
+  built?: boolean;
+  /** Extra node flags, e.g. `--cpu-prof` for a benchmark. */
+  nodeArgs?: string[];
 }
 
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
@@ -59,7 +63,13 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const waiters = new Set<(record: LogRecord) => void>();
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', 'src/cli/index.ts', 'run', '--config', configPath],
+    [
+      ...(options.nodeArgs ?? []),
+      ...(options.built ? ['dist/cli/index.js'] : ['--import', 'tsx', 'src/cli/index.ts']),
+      'run',
+      '--config',
+      configPath,
+    ],
     {
       cwd: REPO,
       env: { ...process.env, DISPLAY: rig.display, LOG_LEVEL: 'debug', ...options.env },
