@@ -1,18 +1,24 @@
 /**
- * `desktop-streamer status [--url URL] [--json]`: a compact summary of a running supervisor.
+ * `desktop-streamer status [--url URL] [--config PATH] [--json]`: a compact summary of a running
+ * supervisor, found at --url, $DESKTOP_STREAMER_URL, or the address its config file gives.
  * Exit 0 healthy, 1 unhealthy, 2 unreachable (or not a desktop-streamer), 64 bad usage.
  */
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import type { DetailedJson, StatusJson } from '../api/health-model.ts';
+import { loadConfig } from '../config/load.ts';
+import type { Config } from '../config/schema.ts';
 
 export const STATUS_EXIT = { healthy: 0, unhealthy: 1, unreachable: 2, usage: 64 } as const;
 
 export const DEFAULT_STATUS_URL = 'http://127.0.0.1:8888';
 
-const USAGE = `Usage: desktop-streamer status [--url URL] [--json] [--token-file PATH] [--timeout SECONDS]
+const USAGE = `Usage: desktop-streamer status [--url URL] [--config PATH] [--json] [--token-file PATH] [--timeout SECONDS]
 
-  --url URL          supervisor base URL (default $DESKTOP_STREAMER_URL or ${DEFAULT_STATUS_URL})
+  --url URL          supervisor base URL (default $DESKTOP_STREAMER_URL, else the bind_address
+                     and port of the config file, else ${DEFAULT_STATUS_URL})
+  --config PATH      the config file to take the address from (default $DESKTOP_STREAMER_CONFIG
+                     or /etc/desktop-streamer/config.json)
   --json             print the raw status (and details) as JSON
   --token-file PATH  bearer token for a supervisor with api.public_read=false
                      (or $DESKTOP_STREAMER_API_TOKEN)
@@ -46,6 +52,33 @@ class UnreachableError extends Error {
   }
 }
 
+/**
+ * Where a supervisor with this config answers, from this host: a wildcard bind address is reached
+ * on loopback. Pure.
+ */
+export function statusUrlFor(config: Pick<Config, 'bind_address' | 'port'>): string {
+  const wildcard = ['', '0.0.0.0', '::', '[::]'].includes(config.bind_address);
+  const ipv6 = config.bind_address.includes(':');
+  const host = wildcard
+    ? config.bind_address.includes(':')
+      ? '[::1]'
+      : '127.0.0.1'
+    : ipv6 && !config.bind_address.startsWith('[')
+      ? `[${config.bind_address}]`
+      : config.bind_address;
+  return `http://${host}:${config.port}`;
+}
+
+/** The config file's address; the default URL (with a note) when it cannot be read. */
+async function urlFromConfigFile(flag: string | undefined, io: StatusIo): Promise<string> {
+  try {
+    return statusUrlFor((await loadConfig(flag, io.env)).config);
+  } catch (error) {
+    io.err(`desktop-streamer status: ${(error as Error).message}; trying ${DEFAULT_STATUS_URL}`);
+    return DEFAULT_STATUS_URL;
+  }
+}
+
 export async function runStatus(argv: string[], io: StatusIo = defaultIo): Promise<number> {
   let options: { url: string; json: boolean; tokenFile?: string; timeoutMs: number };
   try {
@@ -53,6 +86,7 @@ export async function runStatus(argv: string[], io: StatusIo = defaultIo): Promi
       args: argv,
       options: {
         url: { type: 'string' },
+        config: { type: 'string' },
         json: { type: 'boolean', default: false },
         'token-file': { type: 'string' },
         timeout: { type: 'string', default: '5' },
@@ -68,7 +102,7 @@ export async function runStatus(argv: string[], io: StatusIo = defaultIo): Promi
     if (!Number.isFinite(timeoutSeconds) || timeoutSeconds <= 0) {
       throw new Error(`--timeout must be a positive number of seconds, got "${values.timeout}"`);
     }
-    const url = values.url ?? io.env.DESKTOP_STREAMER_URL ?? DEFAULT_STATUS_URL;
+    const url = values.url ?? io.env.DESKTOP_STREAMER_URL ?? (await urlFromConfigFile(values.config, io));
     if (!/^https?:\/\/[^/]/.test(url)) throw new Error(`--url must be an http(s) URL, got "${url}"`);
     options = {
       url: url.replace(/\/+$/, ''),

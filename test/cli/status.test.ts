@@ -1,12 +1,14 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { once } from 'node:events';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { runStatus, STATUS_EXIT, type StatusIo } from '../../src/cli/status.ts';
+import { runStatus, STATUS_EXIT, type StatusIo, statusUrlFor } from '../../src/cli/status.ts';
 import { hlsSnapshot, startTestServer, supervisorSnapshot, type TestServer } from '../api/helpers.ts';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -26,12 +28,51 @@ async function closedPortUrl(): Promise<string> {
   return `http://127.0.0.1:${port}`;
 }
 
+describe('statusUrlFor', () => {
+  it('reaches a wildcard bind address on loopback and brackets IPv6 literals', () => {
+    assert.equal(statusUrlFor({ bind_address: '0.0.0.0', port: 8888 }), 'http://127.0.0.1:8888');
+    assert.equal(statusUrlFor({ bind_address: '::', port: 9000 }), 'http://[::1]:9000');
+    assert.equal(statusUrlFor({ bind_address: '192.168.1.20', port: 8080 }), 'http://192.168.1.20:8080');
+    assert.equal(statusUrlFor({ bind_address: 'fd00::5', port: 8888 }), 'http://[fd00::5]:8888');
+    assert.equal(statusUrlFor({ bind_address: 'kiosk.local', port: 80 }), 'http://kiosk.local:80');
+  });
+});
+
 describe('desktop-streamer status', () => {
   let server: TestServer;
   before(async () => {
     server = await startTestServer();
   });
   after(() => server.close());
+
+  it('without --url, finds the supervisor at the address of its config file (--config or $DESKTOP_STREAMER_CONFIG)', async (t) => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'status-config-'));
+    t.after(() => rm(dir, { recursive: true, force: true }));
+    const configPath = path.join(dir, 'config.json');
+    const { port } = new URL(server.url);
+    await writeFile(configPath, `// the kiosk's config\n{ "bind_address": "0.0.0.0", "port": ${port} }\n`);
+    const byFlag = captureIo();
+    assert.equal(
+      await runStatus(['--config', configPath], byFlag),
+      STATUS_EXIT.healthy,
+      byFlag.stderr.join('\n'),
+    );
+    assert.match(byFlag.stdout.join('\n'), new RegExp(`at http://127\\.0\\.0\\.1:${port}: HEALTHY`));
+    const byEnv = captureIo({ DESKTOP_STREAMER_CONFIG: configPath });
+    assert.equal(await runStatus([], byEnv), STATUS_EXIT.healthy, byEnv.stderr.join('\n'));
+  });
+
+  it('an unreadable config file is named, and the default address is tried', async (t) => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'status-config-'));
+    t.after(() => rm(dir, { recursive: true, force: true }));
+    const configPath = path.join(dir, 'config.json');
+    await writeFile(configPath, '{ "port": "eighty" }');
+    const io = captureIo();
+    await runStatus(['--config', configPath, '--timeout', '2'], io);
+    const stderr = io.stderr.join('\n');
+    assert.match(stderr, /port/);
+    assert.match(stderr, /trying http:\/\/127\.0\.0\.1:8888/);
+  });
 
   it('healthy → exit 0 and a compact summary', async () => {
     const io = captureIo();
