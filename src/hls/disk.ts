@@ -83,6 +83,20 @@ export async function unlinkOurs(dir: string, name: string, pattern: RegExp): Pr
   }
 }
 
+/**
+ * Names of the regular files in `dir`, from one readdir (no stat per file; Node falls back to
+ * lstat only where the filesystem does not report file types); empty when `dir` does not exist.
+ */
+export async function regularFileNames(dir: string): Promise<Set<string>> {
+  try {
+    const entries = await fs.readdir(dir, { withFileTypes: true });
+    return new Set(entries.filter((entry) => entry.isFile()).map((entry) => entry.name));
+  } catch (error) {
+    if (errorCode(error) === 'ENOENT' || errorCode(error) === 'ENOTDIR') return new Set();
+    throw error;
+  }
+}
+
 /** Names in `dir`, or [] when it does not exist. */
 export async function listDir(dir: string): Promise<string[]> {
   try {

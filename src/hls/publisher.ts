@@ -20,6 +20,7 @@ import {
   HlsOutputError,
   listDir,
   moveFile,
+  regularFileNames,
   regularFileSize,
   statfsUsage,
   TEMP_FILE_PATTERN,
@@ -198,20 +199,14 @@ export function createHlsPublisher(options: HlsPublisherOptions): LocalHlsPublis
     }
   }
 
-  /** Forget listed/retained segments whose files vanished; true when the playlist changed. */
-  async function reconcileWithDisk(): Promise<boolean> {
-    const present = new Set<number>();
-    for (const { segment } of model.entries) {
-      if ((await regularFileSize(path.join(paths.publicDir, segment.uri))) !== null)
-        present.add(segment.sequence);
-    }
-    const keptRetained: RetainedSegment[] = [];
-    for (const segment of retained) {
-      if ((await regularFileSize(path.join(paths.publicDir, segment.uri))) !== null)
-        keptRetained.push(segment);
-    }
-    retained = keptRetained;
-    const dropped = dropMissing(model, (entry) => present.has(entry.segment.sequence));
+  /**
+   * Forget listed/retained segments whose files vanished; true when the playlist changed.
+   * `files` is what regularFileNames(publicDir) read.
+   */
+  async function reconcileWithDisk(files?: Set<string>): Promise<boolean> {
+    const onDisk = files ?? (await regularFileNames(paths.publicDir));
+    retained = retained.filter((segment) => onDisk.has(segment.uri));
+    const dropped = dropMissing(model, (entry) => onDisk.has(entry.segment.uri));
     if (dropped.model === model) return false;
     log.warn(
       { listedBefore: model.entries.length, listedAfter: dropped.model.entries.length },
@@ -376,7 +371,8 @@ export function createHlsPublisher(options: HlsPublisherOptions): LocalHlsPublis
       await ensureDirs();
       await measurePressure();
       const time = now();
-      let playlistChanged = await reconcileWithDisk();
+      const files = await regularFileNames(paths.publicDir);
+      let playlistChanged = await reconcileWithDisk(files);
       const slid = slideWindow(model, windowSize(pressure, live));
       if (slid.removed.length > 0) {
         model = slid.model;
@@ -384,7 +380,7 @@ export function createHlsPublisher(options: HlsPublisherOptions): LocalHlsPublis
         retained.push(...retire(slid.removed, time));
         playlistChanged = true;
       }
-      if (playlistChanged || (text !== null && (await regularFileSize(paths.playlistPath)) === null)) {
+      if (playlistChanged || (text !== null && !files.has(PLAYLIST_FILE_NAME))) {
         await writePlaylist();
       }
       const before = retained.length;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, test } from 'node:test';
@@ -356,6 +356,25 @@ describe('publisher on temp dirs', () => {
     assert.deepEqual(listedUris(await readFile(path.join(publicDir, 'playlist.m3u8'), 'utf8')), [
       'seg-000000001.ts',
     ]);
+  });
+});
+
+describe('files removed behind the publisher', () => {
+  test('a listed segment deleted by hand (or replaced by a symlink) leaves the playlist at the next cleanup; the playlist file comes back', async (t) => {
+    const { publicDir, clock, make } = await rig(t);
+    const publisher = make();
+    await publisher.start();
+    const work = await publisher.beginRun();
+    for (let i = 0; i < 3; i++) await closeSegment(publisher, work, clock, i);
+    // A playlist has no holes: whatever precedes a vanished segment leaves with it.
+    await rm(path.join(publicDir, 'seg-000000000.ts'));
+    await symlink('/etc/hostname', path.join(publicDir, 'seg-000000000.ts'));
+    await rm(path.join(publicDir, 'playlist.m3u8'));
+    await publisher.cleanup();
+    const text = await readFile(path.join(publicDir, 'playlist.m3u8'), 'utf8');
+    assert.deepEqual(listedUris(text), ['seg-000000001.ts', 'seg-000000002.ts']);
+    assert.equal(publisher.playlistText(), text);
+    assert.ok(existsSync('/etc/hostname'), 'a symlink is never followed or deleted through');
   });
 });
 
