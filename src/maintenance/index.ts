@@ -6,6 +6,7 @@ export {
   type StandardJobsOptions,
   standardMaintenanceJobs,
 } from './jobs.ts';
+export { describeSchedule, nextRunAfter, type Schedule } from './schedule.ts';
 export {
   createMaintenance,
   type Maintenance,

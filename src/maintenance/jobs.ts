@@ -4,6 +4,7 @@
  * nothing about those components.
  */
 import type { Logger } from '../logger.ts';
+import type { Schedule } from './schedule.ts';
 import type { MaintenanceJob } from './scheduler.ts';
 
 export interface DailySummary {
@@ -21,10 +22,10 @@ export interface StandardJobsOptions {
   dailySummary: () => DailySummary | Promise<DailySummary>;
   /** Checks the output filesystem (e.g. emergency retention above the threshold). */
   checkDisk: () => Promise<unknown>;
-  /** Default 03:17 every day (off the hour, away from other daily jobs). */
-  dailySchedule?: string;
+  /** Default 03:17 local time every day (off the hour, away from other daily jobs). */
+  dailySchedule?: Schedule;
   /** Default every minute. */
-  diskCheckSchedule?: string;
+  diskCheckSchedule?: Schedule;
 }
 
 export const DAILY_JOB = 'daily';
@@ -66,7 +67,7 @@ export function standardMaintenanceJobs(options: StandardJobsOptions): Maintenan
   return [
     {
       name: DAILY_JOB,
-      schedule: options.dailySchedule ?? '17 3 * * *',
+      schedule: options.dailySchedule ?? { dailyAt: '03:17' },
       async run() {
         // The summary is logged even when the sweep fails; the failure still counts.
         let sweepError: unknown = null;
@@ -91,7 +92,7 @@ export function standardMaintenanceJobs(options: StandardJobsOptions): Maintenan
     },
     {
       name: DISK_CHECK_JOB,
-      schedule: options.diskCheckSchedule ?? '* * * * *',
+      schedule: options.diskCheckSchedule ?? { everySeconds: 60 },
       async run() {
         await options.checkDisk();
       },

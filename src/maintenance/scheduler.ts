@@ -1,16 +1,15 @@
 /**
  * Periodic maintenance inside the supervisor (the earlier system used cron jobs beside
- * it): node-cron schedules, one run of a job at a time, every run counted in metrics.
+ * it): timers per schedule (schedule.ts), one run of a job at a time, every run counted in metrics.
  */
-import cron, { type ScheduledTask } from 'node-cron';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Logger } from '../logger.ts';
+import { describeSchedule, nextRunAfter, type Schedule, scheduleProblem } from './schedule.ts';
 
 export interface MaintenanceJob {
   /** Metric label and log field: lowercase letters, digits, _ and -. */
   name: string;
-  /** node-cron expression (5 fields, or 6 with seconds first). */
-  schedule: string;
+  schedule: Schedule;
   run: () => Promise<void>;
 }
 
@@ -49,6 +48,7 @@ export class MaintenanceJobError extends Error {
 }
 
 const JOB_NAME = /^[a-z][a-z0-9_-]*$/;
+const MAX_WAIT_MS = 3_600_000;
 
 function validateJobs(jobs: MaintenanceJob[]): void {
   const seen = new Set<string>();
@@ -62,12 +62,8 @@ function validateJobs(jobs: MaintenanceJob[]): void {
       throw new MaintenanceConfigError(`maintenance job name ${JSON.stringify(job.name)} is used twice`);
     }
     seen.add(job.name);
-    if (!cron.validate(job.schedule)) {
-      throw new MaintenanceConfigError(
-        `maintenance job ${job.name}: schedule ${JSON.stringify(job.schedule)} is not a valid cron expression ` +
-          '(5 fields "m h dom mon dow", or 6 with seconds first)',
-      );
-    }
+    const problem = scheduleProblem(job.schedule);
+    if (problem !== null) throw new MaintenanceConfigError(`maintenance job ${job.name}: ${problem}`);
   }
 }
 
@@ -93,7 +89,8 @@ export function createMaintenance(options: MaintenanceOptions): Maintenance {
 
   const jobs = new Map(options.jobs.map((job) => [job.name, job]));
   const inFlight = new Map<string, Promise<void>>();
-  let tasks: ScheduledTask[] = [];
+  let timers: NodeJS.Timeout[] = [];
+  let running = false;
 
   /** Starts a run; resolves when it ends, rejects with MaintenanceJobError on failure. */
   function startRun(job: MaintenanceJob, trigger: 'scheduled' | 'manual'): Promise<void> {
@@ -131,28 +128,38 @@ export function createMaintenance(options: MaintenanceOptions): Maintenance {
     });
   }
 
-  // node-cron's own warnings (e.g. missed executions under load) go to our log.
-  const cronLogger = {
-    info: (message: string) => logger.info(message),
-    warn: (message: string) => logger.warn(message),
-    error: (message: string | Error) => logger.error({ err: message }, 'node-cron error'),
-    debug: (message: string | Error) => logger.debug({ err: message }, 'node-cron debug'),
-  };
+  /**
+   * Waits for the job's next due time in steps of at most an hour, so a wall clock that is
+   * stepped meanwhile (NTP at boot, a suspended kiosk) still gets the run at the right time.
+   */
+  function schedule(job: MaintenanceJob, index: number, due: number): void {
+    const delay = Math.min(Math.max(0, due - Date.now()), MAX_WAIT_MS);
+    timers[index] = setTimeout(() => {
+      if (!running) return;
+      if (Date.now() < due) {
+        schedule(job, index, due);
+        return;
+      }
+      void onSchedule(job);
+      schedule(job, index, nextRunAfter(job.schedule, Date.now()));
+    }, delay);
+  }
 
   return {
     start() {
-      if (tasks.length > 0) return;
-      // Overlap is prevented by our own guard (it also covers runNow), so node-cron's
-      // noOverlap is not needed; a tick during a run is counted as `skipped`.
-      tasks = options.jobs.map((job) =>
-        cron.schedule(job.schedule, () => onSchedule(job), { name: job.name, logger: cronLogger }),
+      if (running) return;
+      running = true;
+      // A tick during a run is counted as `skipped` (onSchedule's guard, which also covers runNow).
+      options.jobs.forEach((job, index) => schedule(job, index, nextRunAfter(job.schedule, Date.now())));
+      logger.info(
+        { jobs: options.jobs.map((job) => ({ name: job.name, schedule: describeSchedule(job.schedule) })) },
+        'started',
       );
-      logger.info({ jobs: options.jobs.map(({ name, schedule }) => ({ name, schedule })) }, 'started');
     },
     async stop() {
-      const stopping = tasks;
-      tasks = [];
-      await Promise.all(stopping.map((task) => task.destroy()));
+      running = false;
+      for (const timer of timers) clearTimeout(timer);
+      timers = [];
       await Promise.allSettled([...inFlight.values()]);
     },
     async runNow(name) {

@@ -49,8 +49,8 @@ describe('standardMaintenanceJobs', () => {
     assert.deepEqual(
       jobs.map((j) => [j.name, j.schedule]),
       [
-        [DAILY_JOB, '17 3 * * *'],
-        [DISK_CHECK_JOB, '* * * * *'],
+        [DAILY_JOB, { dailyAt: '03:17' }],
+        [DISK_CHECK_JOB, { everySeconds: 60 }],
       ],
     );
   });

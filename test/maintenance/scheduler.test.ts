@@ -10,7 +10,7 @@ import {
 } from '../../src/maintenance/scheduler.ts';
 
 const silent = pino({ level: 'silent' });
-const EVERY_SECOND = '* * * * * *';
+const EVERY_SECOND = { everySeconds: 1 };
 
 async function sample(registry: Registry, name: string, labels: Record<string, string>): Promise<number> {
   const metric = await registry.getSingleMetric(name)?.get();
@@ -45,19 +45,29 @@ describe('createMaintenance', () => {
         createMaintenance({
           logger: silent,
           registry,
-          jobs: [{ name: 'daily', schedule: '61 * * * *', run: async () => {} }],
+          jobs: [{ name: 'daily', schedule: { dailyAt: '24:00' }, run: async () => {} }],
         }),
       (error: unknown) =>
         error instanceof MaintenanceConfigError &&
         error.message.includes('daily') &&
-        error.message.includes('"61 * * * *"'),
+        error.message.includes('"24:00"') &&
+        error.message.includes('"HH:MM"'),
     );
     assert.throws(
       () =>
         createMaintenance({
           logger: silent,
           registry: new Registry(),
-          jobs: [{ name: 'Disk Check', schedule: '* * * * *', run: async () => {} }],
+          jobs: [{ name: 'disk_check', schedule: { everySeconds: 0.5 }, run: async () => {} }],
+        }),
+      /disk_check: everySeconds 0\.5 is not allowed: use a whole number of seconds from 1 to 86400/,
+    );
+    assert.throws(
+      () =>
+        createMaintenance({
+          logger: silent,
+          registry: new Registry(),
+          jobs: [{ name: 'Disk Check', schedule: { everySeconds: 60 }, run: async () => {} }],
         }),
       MaintenanceConfigError,
     );
@@ -65,7 +75,7 @@ describe('createMaintenance', () => {
     createMaintenance({
       logger: silent,
       registry: new Registry(),
-      jobs: [{ name: 'segment-sweep', schedule: '17 3 * * *', run: async () => {} }],
+      jobs: [{ name: 'segment-sweep', schedule: { dailyAt: '03:17' }, run: async () => {} }],
     });
   });
 
@@ -74,7 +84,7 @@ describe('createMaintenance', () => {
     createMaintenance({
       logger: silent,
       registry,
-      jobs: [{ name: 'disk_check', schedule: '* * * * *', run: async () => {} }],
+      jobs: [{ name: 'disk_check', schedule: { everySeconds: 60 }, run: async () => {} }],
     });
     const text = await registry.metrics();
     assert.match(text, /desktop_streamer_maintenance_job_runs_total\{job="disk_check",result="success"\} 0/);
@@ -166,7 +176,7 @@ describe('createMaintenance', () => {
     const maintenance = createMaintenance({
       logger: silent,
       registry: new Registry(),
-      jobs: [{ name: 'daily', schedule: '0 3 * * *', run: async () => {} }],
+      jobs: [{ name: 'daily', schedule: { dailyAt: '03:00' }, run: async () => {} }],
     });
     await assert.rejects(maintenance.runNow('weekly'), /unknown maintenance job "weekly"; known: daily/);
   });
@@ -180,7 +190,7 @@ describe('createMaintenance', () => {
       jobs: [
         {
           name: 'sync_throw',
-          schedule: '0 3 * * *',
+          schedule: { dailyAt: '03:00' },
           run: (() => {
             calls += 1;
             throw new Error('sync');
