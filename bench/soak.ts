@@ -11,7 +11,8 @@
  *                                   [--no-viewer] [--no-scrape]
  *
  * --source runs the TypeScript sources under tsx instead of dist/. Sampling starts --warmup
- * seconds after the first segment, so start-up does not count.
+ * seconds after the first segment, so start-up does not count. --repo DIR runs the supervisor of
+ * another checkout (built there), e.g. a `git worktree` of an older commit as the baseline.
  *
  * Output: bench/results/soak-<timestamp>.{csv,jsonl} (gitignored) and a summary on stdout.
  */
@@ -30,6 +31,7 @@ const { values: args } = parseArgs({
     interval: { type: 'string', default: '30' },
     warmup: { type: 'string', default: '30' },
     source: { type: 'boolean', default: false },
+    repo: { type: 'string' },
     'no-viewer': { type: 'boolean', default: false },
     'no-scrape': { type: 'boolean', default: false },
   },
@@ -43,8 +45,11 @@ if (!(MINUTES > 0) || !(INTERVAL_S > 0) || !(WARMUP_S >= 0))
     `--minutes and --interval must be > 0 and --warmup >= 0, got ${MINUTES}, ${INTERVAL_S}, ${WARMUP_S}`,
   );
 const BUILT = !args.source;
-if (BUILT && !existsSync(new URL('../dist/cli/index.js', import.meta.url)))
-  throw new Error('dist/cli/index.js is missing: run `npm run build` first (or pass --source)');
+const REPO = args.repo ?? new URL('..', import.meta.url).pathname;
+if (BUILT && !existsSync(`${REPO}/dist/cli/index.js`))
+  throw new Error(
+    `${REPO}/dist/cli/index.js is missing: run \`npm run build\` there first (or pass --source)`,
+  );
 
 mkdirSync(RESULTS_DIR, { recursive: true });
 const stamp = resultStamp();
@@ -66,6 +71,7 @@ const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floo
 
 const stack = await startStack({
   built: BUILT,
+  repo: REPO,
   // As systemd/desktop-streamer.service runs it.
   env: { LOG_LEVEL: 'info', MALLOC_ARENA_MAX: '2' },
 });
@@ -140,8 +146,8 @@ try {
     );
   const sameGst = gstPids.size === 1;
   const summary = {
-    command: `node --import tsx bench/soak.ts --minutes ${MINUTES} --interval ${INTERVAL_S} --warmup ${WARMUP_S}${BUILT ? '' : ' --source'}${args['no-viewer'] ? ' --no-viewer' : ''}${args['no-scrape'] ? ' --no-scrape' : ''}`,
-    supervisor_entry: BUILT ? 'dist/cli/index.js' : 'src/cli/index.ts under tsx',
+    command: `node --import tsx bench/soak.ts --minutes ${MINUTES} --interval ${INTERVAL_S} --warmup ${WARMUP_S}${BUILT ? '' : ' --source'}${args.repo ? ` --repo ${args.repo}` : ''}${args['no-viewer'] ? ' --no-viewer' : ''}${args['no-scrape'] ? ' --no-scrape' : ''}`,
+    supervisor_entry: `${REPO.replace(/\/$/, '')}/${BUILT ? 'dist/cli/index.js' : 'src/cli/index.ts under tsx'}`,
     minutes: round(wall / 60, 1),
     samples: rows.length,
     viewer: viewers

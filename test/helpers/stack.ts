@@ -48,6 +48,8 @@ export interface StackOptions {
   built?: boolean;
   /** Extra node flags, e.g. `--cpu-prof` for a benchmark. */
   nodeArgs?: string[];
+  /** Another checkout to run (a benchmark's baseline, e.g. a `git worktree` of an older commit). */
+  repo?: string;
 }
 
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
@@ -71,7 +73,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       configPath,
     ],
     {
-      cwd: REPO,
+      cwd: options.repo ?? REPO,
       env: { ...process.env, DISPLAY: rig.display, LOG_LEVEL: 'debug', ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     },
