@@ -19,6 +19,8 @@ export const JOB = 'desktop-streamer';
 export const SELECTOR = `job="${JOB}", kiosk=~"$kiosk", instance=~"$instance"`;
 /** Label matchers of the fleet dashboard (no instance variable there). */
 export const FLEET_SELECTOR = `job="${JOB}", kiosk=~"$kiosk"`;
+/** Firing-alert panels leave out the dead man's switch, which always fires by design. */
+export const NOT_WATCHDOG = 'alertname!="DesktopStreamerWatchdog"';
 
 /** unity_optimization defaults (src/config/schema.ts); no config gauge exports them yet. */
 export const CPU_QUOTA_RATIO = 0.3;

@@ -16,6 +16,7 @@ import {
   grafanaVar,
   JOB,
   kioskVariable,
+  NOT_WATCHDOG,
   ORANGE,
   pipelineStateCodeExpr,
   pipelineStateMappings,
@@ -87,7 +88,9 @@ const FLEET_COLUMNS = [
   {
     refId: 'I',
     name: 'Firing alerts',
-    expr: orZeroPerKiosk(`count by (kiosk, instance) (ALERTS{alertstate="firing", kiosk=~"$kiosk"})`),
+    expr: orZeroPerKiosk(
+      `count by (kiosk, instance) (ALERTS{alertstate="firing", ${NOT_WATCHDOG}, kiosk=~"$kiosk"})`,
+    ),
   },
 ] as const;
 
@@ -266,7 +269,9 @@ export function buildFleet(): dashboard.Dashboard {
       unit: 'none',
       span: 6,
     })
-      .withTarget(query(`count(ALERTS{alertstate="firing", kiosk=~"$kiosk"}) or vector(0)`, 'firing'))
+      .withTarget(
+        query(`count(ALERTS{alertstate="firing", ${NOT_WATCHDOG}, kiosk=~"$kiosk"}) or vector(0)`, 'firing'),
+      )
       .thresholds(thresholds(GREEN, [1, RED]))
       .decimals(0),
   );

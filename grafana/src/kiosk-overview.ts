@@ -21,6 +21,7 @@ import {
   instanceVariable,
   kioskVariable,
   MEMORY_LIMIT_BYTES,
+  NOT_WATCHDOG,
   ORANGE,
   pipelineStateCodeExpr,
   pipelineStateMappings,
@@ -543,7 +544,12 @@ function alertsRow(board: dashboard.DashboardBuilder): void {
       .datasource(DATASOURCE)
       .span(24)
       .height(5)
-      .withTarget(tableQuery(`ALERTS{alertstate="firing", kiosk=~"$kiosk", instance=~"$instance"}`, 'A'))
+      .withTarget(
+        tableQuery(
+          `ALERTS{alertstate="firing", ${NOT_WATCHDOG}, kiosk=~"$kiosk", instance=~"$instance"}`,
+          'A',
+        ),
+      )
       .withTransformation({
         id: 'organize',
         options: {

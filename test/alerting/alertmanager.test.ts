@@ -24,12 +24,13 @@ async function receiversFor(labels: Record<string, string>): Promise<string> {
 test('amtool check-config accepts alerting/alertmanager.yml with its templates', async () => {
   const { stdout } = await run('amtool', ['check-config', CONFIG]);
   assert.match(stdout, /SUCCESS/);
-  assert.match(stdout, /3 receivers/);
+  assert.match(stdout, /4 receivers/);
   assert.match(stdout, /3 inhibit rules/);
 });
 
-test('routing: critical → email, chat, webhook; warning → chat, webhook; info → webhook', async () => {
+test('routing: critical → email, chat, webhook; warning → chat, webhook; info → webhook; the watchdog → heartbeat only', async () => {
   const table: [Record<string, string>, string][] = [
+    [{ severity: 'info', alertname: 'DesktopStreamerWatchdog' }, 'heartbeat'],
     [
       { severity: 'critical', alertname: 'DesktopStreamerStreamInactive', kiosk: 'lobby' },
       'email,chat,webhook',
