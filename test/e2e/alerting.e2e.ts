@@ -77,6 +77,8 @@ async function alertmanagerConfig(dir: string, smtp: SmtpSink, http: HttpSink): 
   const [webhook] = receiver('webhook').webhook_configs;
   webhook.url = `${http.url}/webhook`;
   webhook.http_config.authorization.credentials_file = await secret('webhook-token', WEBHOOK_TOKEN);
+  // The dead man's switch, as an operator enables it (the commented example in alertmanager.yml).
+  receiver('heartbeat').webhook_configs = [{ url: `${http.url}/heartbeat`, send_resolved: false }];
   const path = join(dir, 'alertmanager.yml');
   await writeFile(path, stringify(config));
   return path;
@@ -293,6 +295,12 @@ test('a stopped stream reaches email, Slack, Discord and the webhook, and so doe
     others.map((a) => a.labels.alertname),
     [],
   );
+  // The dead man's switch reached its own receiver (and, above, no other).
+  const heartbeats = http.requests
+    .filter((request) => request.path === '/heartbeat')
+    .flatMap((request) => (request.body as WebhookPayload).alerts.map((a) => a.labels.alertname));
+  assert.ok(heartbeats.length > 0, 'no heartbeat delivered');
+  assert.deepEqual([...new Set(heartbeats)], ['DesktopStreamerWatchdog']);
 
   const seconds = (ms: number) => (ms / 1000).toFixed(1);
   const report = [
