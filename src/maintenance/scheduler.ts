@@ -150,7 +150,9 @@ export function createMaintenance(options: MaintenanceOptions): Maintenance {
       if (running) return;
       running = true;
       // A tick during a run is counted as `skipped` (onSchedule's guard, which also covers runNow).
-      options.jobs.forEach((job, index) => schedule(job, index, nextRunAfter(job.schedule, Date.now())));
+      for (const [index, job] of options.jobs.entries()) {
+        schedule(job, index, nextRunAfter(job.schedule, Date.now()));
+      }
       logger.info(
         { jobs: options.jobs.map((job) => ({ name: job.name, schedule: describeSchedule(job.schedule) })) },
         'started',
