@@ -76,12 +76,18 @@ export class PipelineChild {
       lines.on('line', (line) => this.#onLine(line));
     }
     // 'close' (not 'exit') so that the last lines, which say why it ended, are parsed first.
+    // A command that cannot be spawned emits 'error' and then 'close' too: one exit only.
     this.#exited = new Promise<ChildExit>((resolve) => {
+      let exit: ChildExit | null = null;
+      const settle = (code: number | null, signal: NodeJS.Signals | null) => {
+        exit ??= this.#finish(code, signal);
+        resolve(exit);
+      };
       child.once('error', (error) => {
         this.#log.error({ err: error.message }, 'pipeline process failed to run');
-        if (child.pid === undefined) resolve(this.#finish(null, null));
+        if (child.pid === undefined) settle(null, null);
       });
-      child.once('close', (code, signal) => resolve(this.#finish(code, signal)));
+      child.once('close', (code, signal) => settle(code, signal));
     });
     this.#log.info({ pid: child.pid, command }, 'pipeline process started');
   }
