@@ -15,20 +15,10 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium } from '../helpers/browser.ts';
 import { parsePlaylist, type Stack, startStack } from '../helpers/stack.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-  '--disable-quic',
-];
 const HLS_JS = new URL('../../node_modules/hls.js/dist/hls.min.js', import.meta.url);
 
 interface HlsErrorRecord {
@@ -129,7 +119,7 @@ describe('playback continuity through a pipeline restart', () => {
       await stack.waitForPlaylist((t) => parsePlaylist(t).segments.length >= 3, 90_000),
     );
     page = await servePage(pageHtml(`${stack.baseUrl}/hls/desktop/playlist.m3u8`));
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
+    browser = await launchChromium();
     const tab = await browser.newPage({ viewport: { width: 800, height: 480 } });
     await tab.goto(page.url);
 
