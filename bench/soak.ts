@@ -22,7 +22,7 @@ import { parseArgs } from 'node:util';
 import { startStack } from '../test/helpers/stack.ts';
 import { loadAverage, machineBusySeconds, type ProcSample, tryReadProc } from './lib/proc.ts';
 import { RESULTS_DIR, resultStamp, writeResults } from './lib/results.ts';
-import { MiB, round, slope } from './lib/stats.ts';
+import { MiB, median, round, slope } from './lib/stats.ts';
 import { startViewers } from './lib/viewer.ts';
 
 const { values: args } = parseArgs({
@@ -67,7 +67,6 @@ interface Row {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
 const stack = await startStack({
   built: BUILT,
