@@ -25,7 +25,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { buildCaptureArgs } from '../src/capture/pipeline-argv.ts';
+import { buildCaptureArgs, MEDIA_FD } from '../src/capture/pipeline-argv.ts';
 import type { CapturePlan } from '../src/capture/types.ts';
 import { capturePlan } from '../test/fixtures/capture-plan.ts';
 import { startRig } from '../test/helpers/rig.ts';
@@ -112,14 +112,18 @@ function truncatedAt(argv: string[], element: string): Variant {
 
 function variantCommand(name: string, display: string, workDir: string): Variant {
   const plan = planFor(display);
-  const target = { workDir };
+  // The supervisor reads the stream from fd MEDIA_FD; here gst writes it to a file instead.
+  const toFile = (argv: string[]) => {
+    const at = argv.indexOf(`fd=${MEDIA_FD}`);
+    return [...argv.slice(0, at - 1), 'filesink', `location=${join(workDir, 'stream.ts')}`, ...argv.slice(at + 1)];
+  };
   const gst = (argv: string[], extraFds = 0): Variant => ({
     command: 'gst-launch-1.0',
     args: argv,
     extraFds,
   });
-  const ours = buildCaptureArgs(plan, target);
-  const tapped = buildCaptureArgs(plan, target, { pictureTap: true });
+  const ours = toFile(buildCaptureArgs(plan));
+  const tapped = toFile(buildCaptureArgs(plan, { pictureTap: true }));
   switch (name) {
     case 'ours':
       return gst(ours);

@@ -180,6 +180,12 @@ async function run(configPath: string | undefined, env: NodeJS.ProcessEnv, logge
           served.segments++;
           served.bytes += bytes;
         },
+        lowLatency: {
+          waitForMedia: (msn, part, timeoutMs) => publisher.waitForMedia(msn, part, timeoutMs),
+          liveEdge: () => publisher.liveEdge(),
+          partData: (name) => publisher.partData(name),
+          blockTimeoutMs: () => 3 * publisher.snapshot().targetDurationSeconds * 1000,
+        },
       }),
       createMetricsRouter(metrics),
     ],

@@ -3,22 +3,12 @@
  * entry: no shell is involved, so paths need no quoting.
  *
  *   ximagesrc (the monitor's rectangle) → rate caps → leaky queue → convert+scale to the output
- *   size → watchdog (errors the pipeline when buffers stop) → H.264 encoder → h264parse → hlssink2
+ *   size → watchdog (errors the pipeline when buffers stop) → H.264 encoder → h264parse →
+ *   mpegtsmux → fdsink on MEDIA_FD: the supervisor cuts parts and segments from that stream
+ *   itself (src/media/), as the frames arrive.
  */
 import { TAP_GRAY_HEIGHT, TAP_GRAY_WIDTH, TAP_JPEG_HEIGHT, TAP_JPEG_WIDTH } from '../picture/tap.ts';
 import type { CapturePlan, EncoderElement } from './types.ts';
-
-export interface HlsSinkTarget {
-  /** Private work directory of this pipeline run (see HlsPublisher.beginRun). */
-  workDir: string;
-}
-
-/** hlssink2 file names inside the work dir; index n is the n-th fragment of the run, from 0. */
-export const WORK_SEGMENT_PATTERN = 'segment%05d.ts';
-
-export function workSegmentName(index: number): string {
-  return `segment${String(index).padStart(5, '0')}.ts`;
-}
 
 /** Stall detection inside the pipeline: the watchdog element errors out after this many ms without a buffer. */
 export function watchdogTimeoutMs(segmentDurationSeconds: number): number {
@@ -73,7 +63,10 @@ function convertArgs(element: EncoderElement, plan: CapturePlan): string[] {
   }
 }
 
-function tail(plan: CapturePlan, target: HlsSinkTarget): string[] {
+/** File descriptor of the child on which it writes the MPEG-TS stream. */
+export const MEDIA_FD = 5;
+
+function tail(plan: CapturePlan): string[] {
   return [
     '!',
     'watchdog',
@@ -82,18 +75,17 @@ function tail(plan: CapturePlan, target: HlsSinkTarget): string[] {
     ...encoderArgs(plan.encoder.element, plan),
     '!',
     'h264parse',
+    // SPS/PPS before every keyframe: each segment and independent part decodes on its own.
     'config-interval=-1',
     '!',
-    'hlssink2',
-    `location=${target.workDir}/${WORK_SEGMENT_PATTERN}`,
-    `playlist-location=${target.workDir}/hlssink2.m3u8`,
-    `target-duration=${plan.segmentDurationSeconds}`,
-    // The publisher moves each closed segment out at once; hlssink2's own deletion must never race it.
-    'max-files=0',
-    'playlist-length=3',
-    // The encoder already puts a keyframe every keyframe_interval; forced extra ones cut a one-frame
-    // segment at the start of every run.
-    'send-keyframe-requests=false',
+    'video/x-h264,stream-format=byte-stream,alignment=au',
+    '!',
+    'mpegtsmux',
+    '!',
+    // sync=false: write each frame the moment it is muxed (no clock wait: the stream is live already).
+    'fdsink',
+    `fd=${MEDIA_FD}`,
+    'sync=false',
   ];
 }
 
@@ -152,11 +144,7 @@ export interface CaptureOptions {
 }
 
 /** Capture the plan's monitor. */
-export function buildCaptureArgs(
-  plan: CapturePlan,
-  target: HlsSinkTarget,
-  options: CaptureOptions = {},
-): string[] {
+export function buildCaptureArgs(plan: CapturePlan, options: CaptureOptions = {}): string[] {
   const { monitor } = plan;
   const tee = options.pictureTap ? ['tee', 'name=capture', '!'] : [];
   return [
@@ -182,7 +170,7 @@ export function buildCaptureArgs(
     'max-size-time=0',
     '!',
     ...convertArgs(plan.encoder.element, plan),
-    ...tail(plan, target),
+    ...tail(plan),
     ...(options.pictureTap ? pictureTapArgs() : []),
   ];
 }
@@ -191,7 +179,7 @@ export function buildCaptureArgs(
  * A "no signal" slate with the same output format, streamed while the monitor or the X server is
  * gone so players keep a live playlist.
  */
-export function buildSlateArgs(plan: CapturePlan, target: HlsSinkTarget, message: string): string[] {
+export function buildSlateArgs(plan: CapturePlan, message: string): string[] {
   return [
     '-e',
     '-m',
@@ -215,6 +203,6 @@ export function buildSlateArgs(plan: CapturePlan, target: HlsSinkTarget, message
     'font-desc=Sans 18',
     '!',
     ...convertArgs(plan.encoder.element, plan),
-    ...tail(plan, target),
+    ...tail(plan),
   ];
 }

@@ -16,8 +16,8 @@ export class HlsOutputError extends Error {
   }
 }
 
-/** Temp files of our atomic writes of playlist.m3u8 and .state.json (see tempFileNameFor). */
-export const TEMP_FILE_PATTERN = /^\.(playlist\.m3u8|\.state\.json)\.[0-9a-f]{12}\.tmp$/;
+/** Temp files of our atomic writes of playlist.m3u8, .state.json and segments (see tempFileNameFor). */
+export const TEMP_FILE_PATTERN = /^\.(playlist\.m3u8|\.state\.json|seg-\d{9}\.ts)\.[0-9a-f]{12}\.tmp$/;
 
 /** `.<target name>.<12 hex digits>.tmp`, in the target's directory. */
 export function tempFileNameFor(target: string): string {
@@ -29,7 +29,7 @@ export function errorCode(error: unknown): string | undefined {
 }
 
 /** Write `data` next to `target` and rename it over `target`: readers see the old or the new file, never half. */
-export async function writeFileAtomic(target: string, data: string): Promise<void> {
+export async function writeFileAtomic(target: string, data: string | Uint8Array): Promise<void> {
   const temp = path.join(
     path.dirname(target),
     `.${path.basename(target)}.${randomBytes(6).toString('hex')}.tmp`,

@@ -9,11 +9,17 @@
  * a playlist whose EXTINF exceeds its target is invalid for every player, while a target that
  * grew once is tolerated by hls.js, Safari, VLC and ffmpeg. It never decreases.
  */
-import type { PublicSegment } from './types.ts';
+import type { PartRef, PublicSegment } from './types.ts';
 
 export const PLAYLIST_FILE_NAME = 'playlist.m3u8';
 export const SEGMENT_NAME_PATTERN = /^seg-(\d{9})\.ts$/;
+/** A Low-Latency HLS part: `seg-<9-digit sequence>.p<index>.ts`, served from memory only. */
+export const PART_NAME_PATTERN = /^seg-(\d{9})\.p(\d{1,4})\.ts$/;
 const HLS_VERSION = 3;
+/** EXT-X-PART, EXT-X-PRELOAD-HINT and blocking reload (RFC 8216bis) are protocol version 6 features. */
+const LOW_LATENCY_HLS_VERSION = 6;
+/** Parts are listed for the segments of the last three target durations only (RFC 8216bis §4.4.4.9). */
+const PARTS_WINDOW_TARGET_DURATIONS = 3;
 
 /** `seg-<9-digit sequence>.ts` */
 export function segmentFileName(sequence: number): string {
@@ -21,6 +27,11 @@ export function segmentFileName(sequence: number): string {
     throw new RangeError(`segment sequence ${sequence} is not an integer in 0..999999999`);
   }
   return `seg-${String(sequence).padStart(9, '0')}.ts`;
+}
+
+/** `seg-<9-digit sequence>.p<index>.ts` */
+export function partFileName(sequence: number, index: number): string {
+  return segmentFileName(sequence).replace(/\.ts$/, `.p${index}.ts`);
 }
 
 /** The sequence number encoded in one of our segment file names, or null for any other name. */
@@ -170,22 +181,88 @@ function roundedExtinf(durationSeconds: number): number {
   return Math.round(Number(durationSeconds.toFixed(3)));
 }
 
-/** The M3U8 text; null while nothing is listed (a live playlist without segments helps no player). */
-export function renderPlaylist(model: PlaylistModel): string | null {
-  if (model.entries.length === 0) return null;
+/** The segment being assembled from parts at the live edge (not yet in `entries`). */
+export interface OpenSegment {
+  sequence: number;
+  discontinuity: boolean;
+  programDateTime: number;
+  parts: PartRef[];
+}
+
+export interface LowLatencyView {
+  partTargetSeconds: number;
+  /** PART-HOLD-BACK: how far behind the live edge a low-latency player stays (≥ 2 × part target). */
+  partHoldBackSeconds: number;
+  open: OpenSegment | null;
+  /** URI of the next part, announced before it exists (EXT-X-PRELOAD-HINT); null while none is coming. */
+  preloadHint: string | null;
+}
+
+function formatSeconds(seconds: number): string {
+  return seconds.toFixed(3);
+}
+
+function partLines(parts: readonly PartRef[]): string[] {
+  return parts.map(
+    (part) =>
+      `#EXT-X-PART:DURATION=${formatSeconds(part.durationSeconds)},URI="${part.uri}"${part.independent ? ',INDEPENDENT=YES' : ''}`,
+  );
+}
+
+/** How many of the newest entries keep their parts listed: those within the last three target durations. */
+function entriesWithParts(model: PlaylistModel): number {
+  const window = PARTS_WINDOW_TARGET_DURATIONS * model.targetDurationSeconds;
+  let seconds = 0;
+  let count = 0;
+  for (let i = model.entries.length - 1; i >= 0 && seconds < window; i--) {
+    seconds += model.entries[i]!.segment.durationSeconds;
+    count++;
+  }
+  return count;
+}
+
+/** The parts of complete segments that a Low-Latency rendering lists. */
+export function listedParts(model: PlaylistModel): PartRef[] {
+  return model.entries.slice(model.entries.length - entriesWithParts(model)).flatMap(({ segment }) => segment.parts ?? []);
+}
+
+/**
+ * The M3U8 text; null while nothing is listed (a live playlist without segments helps no player).
+ * With `lowLatency`, the Low-Latency HLS tags too (parts, server control, preload hint): plain-HLS
+ * clients skip those tags and see the same segments.
+ */
+export function renderPlaylist(model: PlaylistModel, lowLatency?: LowLatencyView): string | null {
+  if (model.entries.length === 0 && !lowLatency?.open?.parts.length) return null;
   const lines = [
     '#EXTM3U',
-    `#EXT-X-VERSION:${HLS_VERSION}`,
+    `#EXT-X-VERSION:${lowLatency ? LOW_LATENCY_HLS_VERSION : HLS_VERSION}`,
     `#EXT-X-TARGETDURATION:${model.targetDurationSeconds}`,
+  ];
+  if (lowLatency) {
+    lines.push(
+      `#EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES,PART-HOLD-BACK=${formatSeconds(lowLatency.partHoldBackSeconds)}`,
+      `#EXT-X-PART-INF:PART-TARGET=${formatSeconds(lowLatency.partTargetSeconds)}`,
+    );
+  }
+  lines.push(
     `#EXT-X-MEDIA-SEQUENCE:${mediaSequenceOf(model)}`,
     `#EXT-X-DISCONTINUITY-SEQUENCE:${model.discontinuitySequence}`,
-  ];
-  for (const { segment } of model.entries) {
+  );
+  const firstWithParts = model.entries.length - (lowLatency ? entriesWithParts(model) : 0);
+  model.entries.forEach(({ segment }, index) => {
     if (segment.discontinuity) lines.push('#EXT-X-DISCONTINUITY');
     lines.push(`#EXT-X-PROGRAM-DATE-TIME:${new Date(segment.programDateTime).toISOString()}`);
-    lines.push(`#EXTINF:${segment.durationSeconds.toFixed(3)},`);
+    if (index >= firstWithParts && segment.parts) lines.push(...partLines(segment.parts));
+    lines.push(`#EXTINF:${formatSeconds(segment.durationSeconds)},`);
     lines.push(segment.uri);
+  });
+  const open = lowLatency?.open;
+  if (open && open.parts.length > 0) {
+    if (open.discontinuity) lines.push('#EXT-X-DISCONTINUITY');
+    lines.push(`#EXT-X-PROGRAM-DATE-TIME:${new Date(open.programDateTime).toISOString()}`);
+    lines.push(...partLines(open.parts));
   }
+  if (lowLatency?.preloadHint) lines.push(`#EXT-X-PRELOAD-HINT:TYPE=PART,URI="${lowLatency.preloadHint}"`);
   return `${lines.join('\n')}\n`;
 }
 

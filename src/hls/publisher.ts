@@ -1,11 +1,13 @@
 /**
- * The HLS publisher: moves the segments hlssink2 closes (in a private per-run work dir) into
- * the public dir under never-decreasing sequence numbers, keeps the public playlist (memory +
- * atomic file), and deletes old segments under RFC 8216 §6.2.2 retention and disk pressure.
+ * The HLS publisher: takes the parts the supervisor cuts from the pipeline's stream, lists them
+ * at once (Low-Latency HLS, from memory), closes a segment with its last part (written to the
+ * public dir under never-decreasing sequence numbers), keeps the public playlist (memory +
+ * atomic file), answers blocking playlist reloads, and deletes old segments under RFC 8216
+ * §6.2.2 retention and disk pressure.
  *
  * Layout under output_dir:
- *   desktop/            public, served at /hls/desktop/: playlist.m3u8, seg-<9 digits>.ts, temp files
- *   .work/run-<n>/      hlssink2's work dir of one pipeline run (its own playlist is ignored)
+ *   desktop/            public, served at /hls/desktop/: playlist.m3u8 (plain HLS: whole segments),
+ *                       seg-<9 digits>.ts, temp files; parts exist in memory only
  *   .state.json         what a restarted supervisor needs to continue (see state-file.ts)
  * Only files matching our exact name patterns are ever deleted; anything else is left alone.
  */
@@ -19,7 +21,6 @@ import {
   errorCode,
   HlsOutputError,
   listDir,
-  moveFile,
   regularFileNames,
   regularFileSize,
   statfsUsage,
@@ -33,8 +34,13 @@ import {
   dropMissing,
   emptyPlaylist,
   initialTargetDuration,
+  listedParts,
   mediaSequenceOf,
+  type LowLatencyView,
+  type OpenSegment,
+  PART_NAME_PATTERN,
   PLAYLIST_FILE_NAME,
+  partFileName,
   type PlaylistEntry,
   type PlaylistModel,
   PlaylistParseError,
@@ -54,21 +60,24 @@ import {
   windowSize,
 } from './retention.ts';
 import { type PublisherState, readState, STATE_FILE_NAME, StateFileError, writeState } from './state-file.ts';
-import { countVideoFrames } from './ts-frames.ts';
-import type { HlsPublisher, HlsSnapshot, PublicSegment } from './types.ts';
+import { type LowLatencyTiming, lowLatencyTiming } from './low-latency.ts';
+import type { HlsPublisher, HlsSnapshot, PartRef, PublicSegment } from './types.ts';
 
 export const PUBLIC_DIR_NAME = 'desktop';
-export const WORK_DIR_NAME = '.work';
-const RUN_DIR_PATTERN = /^run-\d+$/;
 const PLAYLIST_NAME_PATTERN = /^playlist\.m3u8$/;
-/** Within a run, PROGRAM-DATE-TIME continues from the previous segment unless the wall clock is this far off. */
-const PDT_MAX_DRIFT_MS = 1000;
+/** The largest media sequence a segment name can carry (9 digits). */
+const MAX_SEQUENCE = 999_999_999;
+/**
+ * Segment files on disk newer than what the playlist and state file know of are ours only within
+ * this many sequence numbers (a crash between writing a segment and the state file leaves a few);
+ * a stray file far beyond is not allowed to push the sequence towards the 9-digit limit.
+ */
+const MAX_UNRECORDED_SEQUENCES = 1000;
 
 export interface HlsPaths {
   outputDir: string;
   publicDir: string;
   playlistPath: string;
-  workRoot: string;
   statePath: string;
 }
 
@@ -79,20 +88,28 @@ export function hlsPaths(outputDir: string): HlsPaths {
     outputDir: root,
     publicDir,
     playlistPath: path.join(publicDir, PLAYLIST_FILE_NAME),
-    workRoot: path.join(root, WORK_DIR_NAME),
     statePath: path.join(root, STATE_FILE_NAME),
   };
 }
 
-/** publishSegment()/beginRun() called with arguments or at a time that make no sense. */
+/** publishPart() called with arguments that make no sense. */
 export class InvalidSegmentError extends Error {
   override name = 'InvalidSegmentError';
 }
 
 /** The HlsPublisher contract plus in-memory access to the rendered playlist for HTTP. */
 export interface LocalHlsPublisher extends HlsPublisher {
-  /** The current public playlist text (no disk I/O), or null while none exists. */
+  /** The current public playlist text with its Low-Latency HLS tags (no disk I/O), or null while none exists. */
   playlistText(): string | null;
+  /**
+   * Resolves true once the playlist holds media sequence `msn` (whole, or up to part `part`), or a
+   * later one; false after `timeoutMs` (blocking playlist reload, RFC 8216bis §6.2.5.2).
+   */
+  waitForMedia(msn: number, part: number | null, timeoutMs: number): Promise<boolean>;
+  /** Where the playlist stands: the next media sequence and how many parts of it are listed. */
+  liveEdge(): { msn: number; parts: number };
+  /** The bytes of a listed part, or null. */
+  partData(name: string): Buffer | null;
   /**
    * The bytes of a segment the playlist lists now (kept in memory from when it was published),
    * or null: HTTP then reads the file. Players fetch exactly these, many times over.
@@ -103,6 +120,8 @@ export interface LocalHlsPublisher extends HlsPublisher {
 
 export interface HlsPublisherOptions {
   config: Config;
+  /** Low-Latency HLS timing; lowLatencyTiming(config.fps) by default. */
+  lowLatency?: LowLatencyTiming;
   logger: Logger;
   now?: () => number;
   diskUsage?: (dir: string) => Promise<{ usedPercent: number }>;
@@ -115,26 +134,72 @@ export function createHlsPublisher(options: HlsPublisherOptions): LocalHlsPublis
   const now = options.now ?? Date.now;
   const diskUsage = options.diskUsage ?? statfsUsage;
   const paths = hlsPaths(config.output_dir);
+  const timing = options.lowLatency ?? lowLatencyTiming(config.fps);
 
   let model: PlaylistModel = emptyPlaylist(config.segment_duration);
   let retained: RetainedSegment[] = [];
+  /** The plain playlist (whole segments), as written to disk. */
   let text: string | null = null;
+  /** The playlist served over HTTP: the same segments plus parts, server control and preload hint. */
+  let liveText: string | null = null;
+  /** The segment being assembled from parts, with their bytes. */
+  let open: (OpenSegment & { data: Buffer[]; frames: number }) | null = null;
+  /** A run is producing: the next part is announced by EXT-X-PRELOAD-HINT. */
+  let producing = false;
   /** Bytes of the listed segments published by this process, by file name. */
   const listedData = new Map<string, Buffer>();
+  /** Bytes of the parts still listed (open segment and the newest segments), by file name. */
+  const partBytes = new Map<string, Buffer>();
   function keepListedData(): void {
     const listed = new Set(model.entries.map((entry) => entry.segment.uri));
     for (const name of listedData.keys()) if (!listed.has(name)) listedData.delete(name);
   }
   let pressure: DiskPressure = 'normal';
-  let runDir: string | null = null;
-  let runCounter = 0;
-  let pdtEnd: number | null = null;
   let segmentsWrittenTotal = 0;
   let discontinuitiesTotal = 0;
   let lastSegmentAt: number | null = null;
   let started = false;
   let timer: NodeJS.Timeout | null = null;
   const listeners: Array<(segment: PublicSegment) => void> = [];
+  const partListeners: Array<(part: PartRef) => void> = [];
+  interface Waiter {
+    msn: number;
+    part: number | null;
+    resolve: (ready: boolean) => void;
+  }
+  const waiters = new Set<Waiter>();
+
+  function liveEdge(): { msn: number; parts: number } {
+    return open ? { msn: open.sequence, parts: open.parts.length } : { msn: model.nextSequence, parts: 0 };
+  }
+
+  /** Segment `msn` is complete, or its part `part` is listed, or something later is. */
+  function holds(msn: number, part: number | null): boolean {
+    const edge = liveEdge();
+    if (msn < edge.msn) return true;
+    return msn === edge.msn && part !== null && part < edge.parts;
+  }
+
+  /** Render the served playlist from the model and the open segment, and wake the reloads it satisfies. */
+  function refreshLive(): void {
+    const view: LowLatencyView = {
+      ...timing,
+      open,
+      preloadHint: producing ? partFileName(liveEdge().msn, liveEdge().parts) : null,
+    };
+    liveText = renderPlaylist(model, view);
+    for (const waiter of waiters) {
+      if (!holds(waiter.msn, waiter.part)) continue;
+      waiters.delete(waiter);
+      waiter.resolve(true);
+    }
+  }
+
+  /** Forget the bytes of parts no longer listed: only the open segment's and the newest segments' stay. */
+  function keepListedParts(): void {
+    const listed = new Set([...(open?.parts ?? []), ...listedParts(model)].map((part) => part.uri));
+    for (const name of partBytes.keys()) if (!listed.has(name)) partBytes.delete(name);
+  }
 
   // One operation at a time: publish, cleanup and beginRun all rewrite the same state.
   let queue: Promise<unknown> = Promise.resolve();
@@ -165,6 +230,7 @@ export function createHlsPublisher(options: HlsPublisherOptions): LocalHlsPublis
 
   async function writePlaylist(): Promise<void> {
     text = renderPlaylist(model);
+    refreshLive();
     try {
       if (text === null) await unlinkOurs(paths.publicDir, PLAYLIST_FILE_NAME, PLAYLIST_NAME_PATTERN);
       else await writeFileAtomic(paths.playlistPath, text);
@@ -222,7 +288,6 @@ export function createHlsPublisher(options: HlsPublisherOptions): LocalHlsPublis
   async function ensureDirs(): Promise<void> {
     const publicDirWasMissing = started && !(await dirExists(paths.publicDir));
     await ensureWritableDir(paths.publicDir);
-    await ensureWritableDir(paths.workRoot);
     if (publicDirWasMissing) {
       log.warn({ dir: paths.publicDir }, 'public HLS directory was missing: recreated it');
       if (await reconcileWithDisk()) await writePlaylist();
@@ -248,12 +313,6 @@ export function createHlsPublisher(options: HlsPublisherOptions): LocalHlsPublis
     }
     retained = kept;
     return { removedFiles, removedBytes };
-  }
-
-  function programDateTimeFor(time: number, durationSeconds: number): number {
-    const fromClock = Math.round(time - durationSeconds * 1000);
-    if (pdtEnd !== null && Math.abs(fromClock - pdtEnd) <= PDT_MAX_DRIFT_MS) return pdtEnd;
-    return fromClock;
   }
 
   /** Continue the playlist a previous supervisor left (playlist + state file), then sweep. */
@@ -289,7 +348,6 @@ export function createHlsPublisher(options: HlsPublisherOptions): LocalHlsPublis
     }
 
     const publicNames = await listDir(paths.publicDir);
-    const sequencesOnDisk = publicNames.map(sequenceOfFileName).filter((s): s is number => s !== null);
     const entries: PlaylistEntry[] = [];
     const present = new Set<number>();
     for (const segment of parsed?.segments ?? []) {
@@ -303,6 +361,15 @@ export function createHlsPublisher(options: HlsPublisherOptions): LocalHlsPublis
     }
     const lastListed = entries.at(-1)?.segment.sequence ?? -1;
     const restoredSeconds = entries.reduce((sum, entry) => sum + entry.segment.durationSeconds, 0);
+    const recordedNext = Math.max(
+      state?.nextSequence ?? 0,
+      lastListed + 1,
+      ...(state?.retained ?? []).map((r) => r.sequence + 1),
+    );
+    const nextSequence = continuingSequence(
+      recordedNext,
+      publicNames.map(sequenceOfFileName).filter((s): s is number => s !== null),
+    );
     const restored: PlaylistModel = {
       targetDurationSeconds: Math.max(
         initialTargetDuration(config.segment_duration),
@@ -310,12 +377,7 @@ export function createHlsPublisher(options: HlsPublisherOptions): LocalHlsPublis
         state?.targetDurationSeconds ?? 0,
       ),
       discontinuitySequence: parsed?.discontinuitySequence ?? 0,
-      nextSequence: Math.max(
-        state?.nextSequence ?? 0,
-        lastListed + 1,
-        ...sequencesOnDisk.map((s) => s + 1),
-        ...(state?.retained ?? []).map((r) => r.sequence + 1),
-      ),
+      nextSequence,
       discontinuityPending: false,
       // Longest playlist that held each entry: at least the restored playlist.
       entries: entries.map((entry) => ({
@@ -334,6 +396,7 @@ export function createHlsPublisher(options: HlsPublisherOptions): LocalHlsPublis
     );
     retained.push(...retire(dropped.removed, now()));
     text = renderPlaylist(model);
+    refreshLive();
     if (dropped.model !== restored) await writePlaylist();
 
     // Sweep: our files that nothing references any more. Foreign files are never touched.
@@ -348,10 +411,6 @@ export function createHlsPublisher(options: HlsPublisherOptions): LocalHlsPublis
     }
     for (const name of await listDir(paths.outputDir)) {
       if (TEMP_FILE_PATTERN.test(name)) await unlinkOurs(paths.outputDir, name, TEMP_FILE_PATTERN);
-    }
-    for (const name of await listDir(paths.workRoot)) {
-      if (RUN_DIR_PATTERN.test(name))
-        await fs.rm(path.join(paths.workRoot, name), { recursive: true, force: true });
     }
     await writeStateFile();
     log.info(
@@ -377,6 +436,7 @@ export function createHlsPublisher(options: HlsPublisherOptions): LocalHlsPublis
       if (slid.removed.length > 0) {
         model = slid.model;
         keepListedData();
+        keepListedParts();
         retained.push(...retire(slid.removed, time));
         playlistChanged = true;
       }
@@ -388,6 +448,59 @@ export function createHlsPublisher(options: HlsPublisherOptions): LocalHlsPublis
       if (playlistChanged || retained.length !== before) await writeStateFile();
       if (removed.removedFiles > 0) log.debug({ ...removed, pressure }, 'deleted expired HLS segments');
       return removed;
+    });
+  }
+
+  /**
+   * The open segment is complete: list it at once (served from memory), then write its file, the
+   * plain playlist and the state file in the background queue. The returned promise settles when
+   * that disk work is done; it rejects when it failed (the segment stays listed and served).
+   */
+  function closeOpenSegment(): Promise<PublicSegment | null> {
+    const closing = open!;
+    open = null;
+    const data = Buffer.concat(closing.data);
+    const time = now();
+    const durationSeconds = closing.parts.reduce((sum, part) => sum + part.durationSeconds, 0);
+    const result = appendSegment(
+      model,
+      { durationSeconds, bytes: data.length, programDateTime: closing.programDateTime, frames: closing.frames },
+      windowSize(pressure, live),
+    );
+    const segment: PublicSegment = { ...result.segment, parts: closing.parts };
+    model = result.model;
+    model.entries[model.entries.length - 1] = { ...model.entries.at(-1)!, segment };
+    listedData.set(segment.uri, data);
+    keepListedData();
+    keepListedParts();
+    retained.push(...retire(result.removed, time));
+    segmentsWrittenTotal += 1;
+    if (segment.discontinuity) discontinuitiesTotal += 1;
+    lastSegmentAt = time;
+    refreshLive();
+    for (const listener of listeners) {
+      try {
+        listener(segment);
+      } catch (error) {
+        log.error({ err: error }, 'HLS segment listener threw');
+      }
+    }
+    return serialized(async () => {
+      await ensureDirs();
+      await measurePressure();
+      // Segments that left the playlist go first: on a full disk the writes below need the space.
+      await deleteDue(time);
+      const target = path.join(paths.publicDir, segment.uri);
+      try {
+        await writeFileAtomic(target, data);
+      } catch (error) {
+        await writeStateFile(); // the sequence is used up even so: it must never be reused
+        throw new HlsOutputError(`cannot write ${target}: ${(error as Error).message}`, target, { cause: error });
+      }
+      await writePlaylist();
+      await deleteDue(time);
+      await writeStateFile();
+      return segment;
     });
   }
 
@@ -419,7 +532,6 @@ export function createHlsPublisher(options: HlsPublisherOptions): LocalHlsPublis
       if (started) return;
       await ensureWritableDir(paths.outputDir);
       await ensureWritableDir(paths.publicDir);
-      await ensureWritableDir(paths.workRoot);
       await serialized(restore);
       started = true;
       const intervalMs = Math.max(1000, config.segment_duration * 1000);
@@ -439,132 +551,114 @@ export function createHlsPublisher(options: HlsPublisherOptions): LocalHlsPublis
     beginRun() {
       return serialized(async () => {
         await ensureDirs();
-        if (runDir) await fs.rm(runDir, { recursive: true, force: true });
-        runCounter += 1;
-        const dir = path.join(paths.workRoot, `run-${runCounter}`);
-        await fs.rm(dir, { recursive: true, force: true });
-        try {
-          await fs.mkdir(dir);
-        } catch (error) {
-          throw new HlsOutputError(`cannot create work directory ${dir}: ${(error as Error).message}`, dir, {
-            cause: error,
-          });
-        }
-        runDir = dir;
+        if (open) closeOpenSegment(); // a producer that never said its last part ended
         model = beginRunOf(model);
-        pdtEnd = null;
-        log.info({ workDir: dir, discontinuity: model.discontinuityPending }, 'pipeline run begins');
-        return dir;
+        producing = true;
+        refreshLive();
+        log.info({ discontinuity: model.discontinuityPending }, 'pipeline run begins');
       });
     },
 
-    publishSegment(workFile, durationSeconds, startedAt) {
-      if (!(Number.isFinite(durationSeconds) && durationSeconds > 0)) {
+    endRun() {
+      if (open) closeOpenSegment();
+      producing = false;
+      refreshLive();
+      return queue.then(() => {});
+    },
+
+    publishPart(part) {
+      if (!(Number.isFinite(part.durationSeconds) && part.durationSeconds > 0) || part.data.length === 0) {
         return Promise.reject(
           new InvalidSegmentError(
-            `durationSeconds ${durationSeconds} is not allowed: must be a finite number > 0`,
+            `part of ${part.data.length} bytes lasting ${part.durationSeconds} s is not allowed: must have bytes and a finite duration > 0`,
           ),
         );
       }
-      return serialized(async () => {
-        if (runDir === null) throw new InvalidSegmentError('publishSegment() called before beginRun()');
-        const source = path.resolve(workFile);
-        if (path.dirname(source) !== runDir) {
-          throw new InvalidSegmentError(
-            `workFile ${workFile} is not allowed: must be inside the run dir ${runDir}`,
+      if (open && part.startsSegment) closeOpenSegment();
+      if (!open) {
+        if (!part.independent) {
+          return Promise.reject(
+            new InvalidSegmentError('a segment must start with an independent part (a keyframe)'),
           );
         }
-        await ensureDirs();
-        let data: Buffer;
-        try {
-          data = await fs.readFile(source);
-        } catch (error) {
-          if (errorCode(error) !== 'ENOENT') throw error;
-          log.warn({ workFile }, 'closed segment is missing from the work dir; skipped');
-          return null;
-        }
-        if (data.length === 0) {
-          log.warn({ workFile }, 'closed segment is empty; skipped');
-          return null;
-        }
-        let frames: number | null = null;
-        try {
-          frames = countVideoFrames(data);
-        } catch (error) {
-          log.warn({ err: error, workFile }, 'cannot count frames of a segment');
-        }
-        await measurePressure();
-        const time = now();
-        const target = path.join(paths.publicDir, segmentFileName(model.nextSequence));
-        try {
-          await moveFile(source, target);
-        } catch (error) {
-          if ((await regularFileSize(source)) === null) {
-            log.warn({ workFile }, 'closed segment vanished before it could be published; skipped');
-            return null;
-          }
-          throw new HlsOutputError(
-            `cannot move ${source} to ${target}: ${(error as Error).message}`,
-            target,
-            {
-              cause: error,
-            },
-          );
-        }
-        // hlssink2 closes a segment one GOP late, so "now − duration" is late by that much:
-        // the pipeline's own timing (startedAt) is preferred.
-        const programDateTime = startedAt ?? programDateTimeFor(time, durationSeconds);
-        // Segments that left the playlist in an earlier write go first: on a full disk the
-        // playlist write below needs the space.
-        await deleteDue(time);
-        const result = appendSegment(
-          model,
-          { durationSeconds, bytes: data.length, programDateTime, frames },
-          windowSize(pressure, live),
-        );
-        model = result.model;
-        listedData.set(result.segment.uri, data);
-        keepListedData();
-        pdtEnd = programDateTime + Math.round(durationSeconds * 1000);
-        retained.push(...retire(result.removed, time));
-        segmentsWrittenTotal += 1;
-        if (result.segment.discontinuity) discontinuitiesTotal += 1;
-        lastSegmentAt = time;
-        // The segment is public from here on (HTTP serves the playlist from memory), even if
-        // the playlist file cannot be written: that error is raised after the bookkeeping.
-        let writeError: unknown = null;
-        try {
-          await writePlaylist();
-          await deleteDue(time);
-        } catch (error) {
-          writeError = error;
-        }
-        await writeStateFile();
-        for (const listener of listeners) {
-          try {
-            listener(result.segment);
-          } catch (error) {
-            log.error({ err: error }, 'HLS segment listener threw');
-          }
-        }
-        if (writeError) throw writeError;
-        return result.segment;
-      });
+        open = {
+          sequence: model.nextSequence,
+          discontinuity: model.discontinuityPending,
+          programDateTime: part.programDateTime,
+          parts: [],
+          data: [],
+          frames: 0,
+        };
+      }
+      const ref: PartRef = {
+        uri: partFileName(open.sequence, open.parts.length),
+        durationSeconds: part.durationSeconds,
+        independent: part.independent,
+      };
+      open.parts.push(ref);
+      open.data.push(part.data);
+      open.frames += part.frames;
+      partBytes.set(ref.uri, part.data);
+      const written = part.endsSegment ? closeOpenSegment() : null;
+      refreshLive();
+      for (const listener of partListeners) listener(ref);
+      return written ?? Promise.resolve(null);
     },
 
     cleanup,
     snapshot,
 
     playlistText() {
-      return text;
+      return liveText;
     },
 
     listedSegmentData(name) {
       return listedData.get(name) ?? null;
     },
 
+    partData(name) {
+      return PART_NAME_PATTERN.test(name) ? (partBytes.get(name) ?? null) : null;
+    },
+
+    liveEdge,
+
+    waitForMedia(msn, part, timeoutMs) {
+      if (holds(msn, part)) return Promise.resolve(true);
+      return new Promise<boolean>((resolve) => {
+        const waiter: Waiter = {
+          msn,
+          part,
+          resolve: (ready) => {
+            clearTimeout(timer);
+            resolve(ready);
+          },
+        };
+        const timer = setTimeout(() => {
+          waiters.delete(waiter);
+          resolve(false);
+        }, timeoutMs);
+        waiters.add(waiter);
+      });
+    },
+
+    onPart(listener) {
+      partListeners.push(listener);
+    },
+
     onSegment(listener) {
       listeners.push(listener);
     },
   };
+}
+
+/**
+ * The sequence a restarted supervisor continues with: after everything the playlist and state
+ * file recorded, and after any newer segment file of ours still on disk (its name must not be
+ * reused while caches may hold it) — unless that file is implausibly far ahead (a stray file
+ * must not push the sequence to the 9-digit limit, where every later segment would fail).
+ */
+export function continuingSequence(recordedNext: number, sequencesOnDisk: readonly number[]): number {
+  const limit = Math.min(MAX_SEQUENCE, recordedNext + MAX_UNRECORDED_SEQUENCES);
+  const plausible = sequencesOnDisk.filter((sequence) => sequence < limit);
+  return Math.min(MAX_SEQUENCE, Math.max(recordedNext, ...plausible.map((sequence) => sequence + 1)));
 }

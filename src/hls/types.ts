@@ -10,8 +10,18 @@ export interface PublicSegment {
   programDateTime: number;
   /** First segment after a pipeline restart. */
   discontinuity: boolean;
-  /** Video frames in the segment (counted from the MPEG-TS), when known. */
+  /** Video frames in the segment, when known. */
   frames: number | null;
+  /** Its Low-Latency HLS parts, while they are kept (memory only; absent after a restore). */
+  parts?: PartRef[];
+}
+
+/** A Low-Latency HLS partial segment as listed by EXT-X-PART. */
+export interface PartRef {
+  uri: string;
+  durationSeconds: number;
+  /** Starts with a keyframe (INDEPENDENT=YES). */
+  independent: boolean;
 }
 
 /** A read-only view of the public HLS output, taken when asked for. */
@@ -34,9 +44,22 @@ export interface HlsSnapshot {
   bytesOnDisk: number;
 }
 
+/** A part cut by the producer (src/media/packager.ts), with its wall-clock start. */
+export interface NewPart {
+  data: Buffer;
+  durationSeconds: number;
+  independent: boolean;
+  startsSegment: boolean;
+  endsSegment: boolean;
+  frames: number;
+  /** Wall-clock time of its first frame, epoch ms (the segment's EXT-X-PROGRAM-DATE-TIME when it opens one). */
+  programDateTime: number;
+}
+
 /**
- * The HLS publisher owns the public playlist. The supervisor tells it when a pipeline run
- * begins and hands it every segment hlssink2 closes; the API and metrics read its snapshot.
+ * The HLS publisher owns the public playlist. The supervisor tells it when a pipeline run begins
+ * and ends and hands it every part it cuts from the pipeline's stream; the API and metrics read
+ * its snapshot.
  */
 export interface HlsPublisher {
   /** Create dirs, sweep leftovers of an earlier run (only files that are ours), write nothing public yet. */
@@ -44,26 +67,23 @@ export interface HlsPublisher {
   /** Stop timers; the public playlist stays as it is (no ENDLIST: a restarted supervisor continues it). */
   stop(): Promise<void>;
   /**
-   * A new pipeline run begins. Returns the private work directory hlssink2 must write into
-   * (fresh and empty). The first segment published after this carries EXT-X-DISCONTINUITY,
-   * unless nothing was published before.
+   * A new pipeline run begins: the first segment published after this carries
+   * EXT-X-DISCONTINUITY, unless nothing was published before. Rejects when the output dir is unusable.
    */
-  beginRun(): Promise<string>;
+  beginRun(): Promise<void>;
   /**
-   * hlssink2 closed a segment at `workFile` (inside the current run's work dir).
-   * Moves it into the public dir under the next media sequence number, rewrites the playlist
-   * atomically, applies retention. Returns the published segment, or null if the file was missing/empty.
-   * `startedAt` (epoch ms of the segment's first frame) becomes its EXT-X-PROGRAM-DATE-TIME when the
-   * producer knows it; else it is estimated from the publish time.
+   * List a part at once. A part with `endsSegment` completes its segment, which is then written to
+   * the public dir: the promise settles after that (the published segment), or at once (null) for
+   * other parts. A segment must begin with an independent part.
    */
-  publishSegment(
-    workFile: string,
-    durationSeconds: number,
-    startedAt?: number,
-  ): Promise<PublicSegment | null>;
+  publishPart(part: NewPart): Promise<PublicSegment | null>;
+  /** The run ended: an unfinished segment is published as it is (shorter). Settles when it is written. */
+  endRun(): Promise<void>;
   /** Delete segments that left the playlist, keeping RFC 8216 §6.2.2 retention. Returns files removed. */
   cleanup(): Promise<{ removedFiles: number; removedBytes: number }>;
   snapshot(): HlsSnapshot;
-  /** Called after every published segment (metrics histograms, stall detection). */
+  /** Called after every published segment (metrics histograms). */
   onSegment(listener: (segment: PublicSegment) => void): void;
+  /** Called after every listed part. */
+  onPart(listener: (part: PartRef) => void): void;
 }

@@ -28,6 +28,8 @@ export interface PipelineChildOptions {
   stopTimeoutMs?: number;
   /** Readers of the picture tap's fds 3 (grey thumbnails) and 4 (JPEGs); see pipeline-argv.ts. */
   pictureTap?: { gray: (chunk: Buffer) => void; jpeg: (chunk: Buffer) => void };
+  /** Reader of the encoded stream the pipeline writes on fd 5 (MEDIA_FD in pipeline-argv.ts). */
+  onMedia?: (chunk: Buffer) => void;
 }
 
 /**
@@ -35,6 +37,8 @@ export interface PipelineChildOptions {
  * never will, and every second here delays the slate.
  */
 const DEFAULT_STOP_TIMEOUT_MS = 2000;
+/** How long a SIGKILLed pipeline may take to be gone before the supervisor stops waiting. */
+const KILL_WAIT_MS = 2000;
 
 export function describeExit(exit: Pick<ChildExit, 'code' | 'signal'>): string {
   if (exit.signal) return `killed by ${exit.signal}`;
@@ -59,10 +63,17 @@ export class PipelineChild {
 
   start(): void {
     const command = this.#options.command ?? 'gst-launch-1.0';
-    const tap = this.#options.pictureTap;
+    const { pictureTap: tap, onMedia } = this.#options;
     const child = spawn(command, this.#options.argv, {
       detached: true, // its own process group, so a stop reaches gst-launch's helpers too
-      stdio: tap ? ['ignore', 'pipe', 'pipe', 'pipe', 'pipe'] : ['ignore', 'pipe', 'pipe'],
+      stdio: [
+        'ignore',
+        'pipe',
+        'pipe',
+        tap ? 'pipe' : 'ignore',
+        tap ? 'pipe' : 'ignore',
+        onMedia ? 'pipe' : 'ignore',
+      ],
       env: { ...process.env, ...this.#options.env },
     });
     this.#process = child;
@@ -70,6 +81,7 @@ export class PipelineChild {
       child.stdio[3]?.on('data', (chunk: Buffer) => tap.gray(chunk));
       child.stdio[4]?.on('data', (chunk: Buffer) => tap.jpeg(chunk));
     }
+    if (onMedia) (child.stdio as unknown as Array<NodeJS.ReadableStream | null>)[5]?.on('data', (chunk: Buffer) => onMedia(chunk));
     for (const stream of [child.stdout, child.stderr]) {
       if (!stream) continue;
       const lines = createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY });
@@ -122,9 +134,25 @@ export class PipelineChild {
         resolve();
       }, timeoutMs);
     });
-    await Promise.race([this.#exited, killed]);
+    const exit = await Promise.race([this.#exited, killed.then(() => this.#boundedExit(pid))]);
     clearTimeout(timer);
-    return this.#exited;
+    return exit;
+  }
+
+  /**
+   * After SIGKILL the exit comes at once — unless the process is stuck in the kernel (a GPU
+   * hang, a dead NFS mount) or something else still holds its pipes. Waiting for ever would stall
+   * the supervisor: after KILL_WAIT_MS it goes on without it (null), and says so.
+   */
+  async #boundedExit(pid: number): Promise<ChildExit | null> {
+    let timer: NodeJS.Timeout | undefined;
+    const gaveUp = new Promise<null>((resolve) => {
+      timer = setTimeout(() => resolve(null), KILL_WAIT_MS);
+    });
+    const exit = await Promise.race([this.#exited!, gaveUp]);
+    clearTimeout(timer);
+    if (exit === null) this.#log.error({ pid, waitedMs: KILL_WAIT_MS }, 'pipeline did not exit after SIGKILL; abandoning it');
+    return exit;
   }
 
   /** SIGKILL the whole group now (hung pipeline). */

@@ -1,8 +1,8 @@
 /**
  * The supervisor: keeps one pipeline child streaming into the HLS publisher, and heals it.
  *
- * - exit of the child → restart (reason "exited")
- * - no new segment within the stall timeout (hung, SIGSTOPped, starved) → kill + restart ("stalled")
+ * - exit of the child → restart (reason "exited"); what it sent is published at once as the last part
+ * - no media from the child within the stall timeout (hung, SIGSTOPped, starved) → kill + restart ("stalled")
  * - more than max_errors errors within error_window → restart ("error_burst")
  * - a VAAPI encoder failing → next encoder of the ladder ("encoder_demoted")
  * - the monitor (or the whole X server) gone → a "no signal" slate until it is back ("capture_changed")
@@ -12,11 +12,15 @@ import type { EncoderProbe } from '../capture/encoders.ts';
 import { chooseEncoder } from '../capture/encoders.ts';
 import type { MonitorReading, TimedMonitorReading } from '../capture/monitor-watch.ts';
 import { describeMonitors, geometryOf, listMonitors, selectMonitor } from '../capture/monitors.ts';
-import { buildCaptureArgs, buildSlateArgs, workSegmentName } from '../capture/pipeline-argv.ts';
+import { buildCaptureArgs, buildSlateArgs } from '../capture/pipeline-argv.ts';
 import type { CapturePlan, EncoderElement, Monitor } from '../capture/types.ts';
-import { type Config, stallTimeoutSeconds } from '../config/schema.ts';
-import type { HlsPublisher, PublicSegment } from '../hls/types.ts';
+import type { Config } from '../config/schema.ts';
+import { nominalPartSeconds } from '../hls/low-latency.ts';
+import type { HlsPublisher, PartRef } from '../hls/types.ts';
 import type { Logger } from '../logger.ts';
+import { type MediaPart, PartPackager } from '../media/packager.ts';
+import { TsFrameSplitter } from '../media/ts-frame-splitter.ts';
+import { PTS_CLOCK_HZ } from '../media/ts-packets.ts';
 import type { PictureTap } from '../picture/tap.ts';
 import { Backoff, SlidingWindow } from './backoff.ts';
 import type { BusEvent } from './bus-parser.ts';
@@ -36,11 +40,30 @@ import {
 
 const HISTORY_LIMIT = 50;
 /** How often stalls are checked. */
-const WATCH_INTERVAL_MS = 1000;
-/** How often monitors are re-read (xrandr) to notice an unplug, a replug or a geometry change. */
-const MONITOR_POLL_EVERY = 3;
-/** Extra time a fresh pipeline gets for its first segment (encoder start-up, X connection). */
+const WATCH_INTERVAL_MS = 250;
+/** Every how many watch ticks monitors are re-read (xrandr: every 3 s) to notice an unplug, a replug or a geometry change. */
+const MONITOR_POLL_EVERY = 12;
+/** The watch loop counts as stuck (systemd watchdog) when it has not turned for this long. */
+const WATCH_STALE_MS = 5000;
+/** Extra time a fresh pipeline gets for its first part (encoder start-up, X connection). */
 const STARTUP_GRACE_SECONDS = 5;
+
+/**
+ * Seconds without a frame from the pipeline before it counts as stalled: `stall_timeout` when
+ * set, else 1.5 s (ten frame intervals at very low frame rates).
+ */
+export function mediaStallSeconds(config: Pick<Config, 'stall_timeout' | 'fps'>): number {
+  return config.stall_timeout ?? Math.max(1.5, 10 / config.fps);
+}
+
+/** One pipeline run's stream: TS bytes → frames → parts, and the wall-clock time of its timestamps. */
+interface MediaRun {
+  splitter: TsFrameSplitter;
+  packager: PartPackager;
+  /** Wall clock (epoch ms) and PTS of the run's first frame. */
+  anchor: { wallMs: number; pts: number } | null;
+  ended: boolean;
+}
 
 export interface SupervisorDeps {
   config: Config;
@@ -90,11 +113,7 @@ export class Supervisor implements SupervisorControl {
   #child: Pick<PipelineChild, 'start' | 'stop' | 'kill' | 'pid'> | null = null;
   #childStartedAt: number | null = null;
   #argv: string[] = [];
-  #workDir = '';
-  #fragmentIndex = 0;
-  #fragmentOpenedNs: bigint | null = null;
-  /** Wall clock (epoch ms) when the current pipeline reached PLAYING; null before. */
-  #playingAt: number | null = null;
+  #media: MediaRun | null = null;
   #lastProgressAt = 0;
   #restartCount = 0;
   readonly #restartsByReason = zeroCounts(RESTART_REASONS);
@@ -121,13 +140,14 @@ export class Supervisor implements SupervisorControl {
     this.#startedAt = this.#now();
     this.#stateSince = this.#startedAt;
     this.#backoff = new Backoff({
-      firstDelaySeconds: 0.5,
+      // The stream is gone for every viewer until the next run: the first retry comes at once.
+      firstDelaySeconds: 0.25,
       maxDelaySeconds: this.#config.restart_delay,
       healthyAfterSeconds: 60,
     });
     this.#restartWindow = new SlidingWindow(this.#config.restart_window);
     this.#errorWindow = new SlidingWindow(this.#config.error_window);
-    deps.publisher.onSegment((segment) => this.#onSegment(segment));
+    deps.publisher.onPart((part) => this.#onPart(part));
   }
 
   // ---- lifecycle -------------------------------------------------------------------------
@@ -170,7 +190,7 @@ export class Supervisor implements SupervisorControl {
 
   /** For the systemd watchdog: the watch loop turned recently and the supervisor has not given up. */
   isLoopHealthy(): boolean {
-    const stale = this.#now() - this.#lastWatchAt > 5 * WATCH_INTERVAL_MS;
+    const stale = this.#now() - this.#lastWatchAt > WATCH_STALE_MS;
     return this.#watchTimer !== null && !stale && this.#state !== 'failed';
   }
 
@@ -276,15 +296,22 @@ export class Supervisor implements SupervisorControl {
   async #startPipeline(): Promise<void> {
     const mode = this.#planCapture(await this.#readMonitors());
     this.#mode = mode;
-    this.#workDir = await this.#deps.publisher.beginRun();
-    this.#fragmentIndex = 0;
-    this.#fragmentOpenedNs = null;
-    this.#playingAt = null;
-    const target = { workDir: this.#workDir };
+    await this.#deps.publisher.beginRun();
+    const media: MediaRun = {
+      splitter: new TsFrameSplitter(),
+      packager: new PartPackager({
+        partTargetSeconds: nominalPartSeconds(this.#config.fps),
+        segmentTargetSeconds: this.#config.segment_duration,
+        frameSeconds: 1 / this.#config.fps,
+      }),
+      anchor: null,
+      ended: false,
+    };
+    this.#media = media;
     const picture = mode.kind === 'capture' ? this.#deps.picture : undefined;
     picture?.resetStreams();
     if (mode.kind === 'capture') {
-      this.#argv = buildCaptureArgs(mode.plan, target, { pictureTap: picture !== undefined });
+      this.#argv = buildCaptureArgs(mode.plan, { pictureTap: picture !== undefined });
       this.#log.info(
         {
           monitor: mode.plan.monitor.name,
@@ -295,7 +322,7 @@ export class Supervisor implements SupervisorControl {
         'capturing',
       );
     } else {
-      this.#argv = buildSlateArgs(mode.plan, target, 'No signal');
+      this.#argv = buildSlateArgs(mode.plan, 'No signal');
       this.#log.warn({ why: mode.why }, 'nothing to capture: streaming the "no signal" slate');
     }
     const generation = ++this.#generation;
@@ -307,8 +334,10 @@ export class Supervisor implements SupervisorControl {
         if (generation === this.#generation) this.#onBusEvent(event);
       },
       onExit: (exit) => {
+        this.#endMedia(media); // every byte it sent has been read by now ('close')
         if (generation === this.#generation) this.#onExit(exit);
       },
+      onMedia: (chunk) => this.#onMedia(media, chunk),
       ...(picture && { pictureTap: { gray: (c) => picture.feedGray(c), jpeg: (c) => picture.feedJpeg(c) } }),
     });
     this.#child = child;
@@ -325,8 +354,42 @@ export class Supervisor implements SupervisorControl {
     this.#generation++; // events of the old child are ignored from here on
     this.#child = null;
     this.#childStartedAt = null;
+    const media = this.#media;
     await child.stop();
+    if (media) this.#endMedia(media);
     this.#gstState = 'NULL';
+  }
+
+  // ---- media ---------------------------------------------------------------------------------
+
+  #onMedia(media: MediaRun, chunk: Buffer): void {
+    if (media.ended) return;
+    for (const frame of media.splitter.push(chunk)) {
+      const now = this.#now();
+      this.#lastProgressAt = now;
+      // A frame is known to be complete when the next one starts: it began about a frame earlier.
+      media.anchor ??= { wallMs: now - 1000 / this.#config.fps, pts: frame.pts };
+      for (const part of media.packager.push(frame)) this.#publishPart(media, part);
+    }
+  }
+
+  /** The run is over: what it sent is published at once as its last (shorter) segment. */
+  #endMedia(media: MediaRun): void {
+    if (media.ended) return;
+    media.ended = true;
+    const last = media.packager.flush();
+    if (last) this.#publishPart(media, last);
+    media.splitter.reset();
+    if (this.#media === media) this.#media = null;
+    void this.#deps.publisher.endRun();
+  }
+
+  #publishPart(media: MediaRun, part: MediaPart): void {
+    const anchor = media.anchor!;
+    const programDateTime = Math.round(anchor.wallMs + ((part.firstPts - anchor.pts) / PTS_CLOCK_HZ) * 1000);
+    this.#deps.publisher.publishPart({ ...part, programDateTime }).catch((error: unknown) => {
+      this.#recordError('resource', `publishing media failed: ${(error as Error).message}`, null);
+    });
   }
 
   // ---- events -------------------------------------------------------------------------------
@@ -334,26 +397,8 @@ export class Supervisor implements SupervisorControl {
   #onBusEvent(event: BusEvent): void {
     switch (event.kind) {
       case 'state-changed':
-        if (!event.isPipeline) break;
-        this.#gstState = event.to;
-        // Running time 0 of a live pipeline is the moment it goes to PLAYING.
-        if (event.to === 'PLAYING' && this.#playingAt === null) this.#playingAt = this.#now();
+        if (event.isPipeline) this.#gstState = event.to;
         break;
-      case 'fragment-opened':
-        this.#fragmentOpenedNs = event.runningTimeNs;
-        break;
-      case 'fragment-closed': {
-        const opened = this.#fragmentOpenedNs ?? 0n;
-        const durationSeconds = Number(event.runningTimeNs - opened) / 1e9;
-        const file = `${this.#workDir}/${workSegmentName(this.#fragmentIndex++)}`;
-        const startedAt =
-          this.#playingAt === null ? undefined : this.#playingAt + Math.round(Number(opened) / 1e6);
-        this.#fragmentOpenedNs = null;
-        this.#deps.publisher.publishSegment(file, durationSeconds, startedAt).catch((error: unknown) => {
-          this.#recordError('resource', `publishing ${file} failed: ${(error as Error).message}`, null);
-        });
-        break;
-      }
       case 'warning':
         this.#warningsTotal++;
         this.#log.warn({ element: event.element }, event.message);
@@ -405,12 +450,11 @@ export class Supervisor implements SupervisorControl {
     void this.#restart('exited', detail);
   }
 
-  #onSegment(segment: PublicSegment): void {
+  #onPart(part: PartRef): void {
     const now = this.#now();
-    this.#lastProgressAt = now;
     if (this.#childStartedAt !== null) this.#backoff.noteHealthy((now - this.#childStartedAt) / 1000);
     if (this.#state === 'starting') this.#setState('streaming');
-    this.#log.debug({ sequence: segment.sequence, duration: segment.durationSeconds }, 'segment published');
+    if (part.independent) this.#log.debug({ part: part.uri }, 'keyframe part published');
   }
 
   /** Stall detection and monitor changes, on a timer. */
@@ -419,11 +463,11 @@ export class Supervisor implements SupervisorControl {
     this.#lastWatchAt = now;
     if (this.#state === 'starting' || this.#state === 'streaming' || this.#state === 'no_signal') {
       const limit =
-        stallTimeoutSeconds(this.#config) + (this.#state === 'starting' ? STARTUP_GRACE_SECONDS : 0);
+        mediaStallSeconds(this.#config) + (this.#state === 'starting' ? STARTUP_GRACE_SECONDS : 0);
       const silentFor = (now - this.#lastProgressAt) / 1000;
       if (silentFor > limit) {
         this.#child?.kill(); // a hung (even SIGSTOPped) pipeline never acts on SIGINT
-        await this.#restart('stalled', `no new segment for ${silentFor.toFixed(1)} s (limit ${limit} s)`);
+        await this.#restart('stalled', `no media for ${silentFor.toFixed(1)} s (limit ${limit} s)`);
         return;
       }
     }

@@ -1,14 +1,16 @@
 /**
- * GET/HEAD /hls/desktop/playlist.m3u8 (from memory) and /hls/desktop/seg-<9 digits>.ts (from
- * disk), with CORS for any origin and single byte ranges. Only names of our exact patterns
- * are served, opened with O_NOFOLLOW: traversal, encoded slashes, symlinks and any other
- * file of the public dir answer 404.
+ * GET/HEAD /hls/desktop/playlist.m3u8 (from memory, with blocking reload: `_HLS_msn`/`_HLS_part`),
+ * /hls/desktop/seg-<9 digits>.ts (memory while listed, else disk) and the Low-Latency HLS parts
+ * /hls/desktop/seg-<9 digits>.p<n>.ts (memory; the announced next part blocks until it exists),
+ * with CORS for any origin and single byte ranges. Only names of our exact patterns are served,
+ * opened with O_NOFOLLOW: traversal, encoded slashes, symlinks and any other file of the public
+ * dir answer 404.
  */
 import { constants, promises as fs } from 'node:fs';
 import path from 'node:path';
 import Router from '@koa/router';
 import type Koa from 'koa';
-import { PLAYLIST_FILE_NAME, SEGMENT_NAME_PATTERN } from '../../hls/playlist.ts';
+import { PART_NAME_PATTERN, PLAYLIST_FILE_NAME, SEGMENT_NAME_PATTERN } from '../../hls/playlist.ts';
 
 export const PLAYLIST_CONTENT_TYPE = 'application/vnd.apple.mpegurl';
 export const SEGMENT_CONTENT_TYPE = 'video/mp2t';
@@ -31,6 +33,49 @@ export interface HlsRouterOptions {
   segmentData?: (name: string) => Buffer | null;
   /** Told the size of every segment body handed out (the daily summary's "data served"). */
   onSegmentServed?: (bytes: number) => void;
+  /** Low-Latency HLS: blocking reloads and parts (LocalHlsPublisher); without it, plain HLS only. */
+  lowLatency?: LowLatencySource;
+}
+
+export interface LowLatencySource {
+  waitForMedia(msn: number, part: number | null, timeoutMs: number): Promise<boolean>;
+  liveEdge(): { msn: number; parts: number };
+  partData(name: string): Buffer | null;
+  /** How long a blocking request may wait: RFC 8216bis allows three target durations. */
+  blockTimeoutMs(): number;
+  /** Told how long each blocking request waited, and whether it got what it asked for. */
+  onBlockingReload?: (waitedSeconds: number, satisfied: boolean) => void;
+}
+
+/** A playlist request may ask for a media sequence at most this far past the live edge (RFC 8216bis §6.2.5.2). */
+const MAX_MSN_AHEAD = 2;
+
+export class BadReloadRequestError extends Error {
+  override name = 'BadReloadRequestError';
+}
+
+/** The `_HLS_msn` / `_HLS_part` of a playlist request; null for a plain reload. */
+export function parseReloadRequest(query: Record<string, string | string[] | undefined>): {
+  msn: number;
+  part: number | null;
+} | null {
+  const integer = (key: string): number | null => {
+    const value = query[key];
+    if (value === undefined) return null;
+    if (typeof value !== 'string' || !/^\d{1,10}$/.test(value)) {
+      throw new BadReloadRequestError(
+        `query parameter ${key}=${JSON.stringify(value)} is not allowed: must be one non-negative integer`,
+      );
+    }
+    return Number(value);
+  };
+  const msn = integer('_HLS_msn');
+  const part = integer('_HLS_part');
+  if (msn === null) {
+    if (part !== null) throw new BadReloadRequestError('query parameter _HLS_part is only allowed with _HLS_msn');
+    return null;
+  }
+  return { msn, part };
 }
 
 function notFound(ctx: Koa.Context): void {
@@ -144,6 +189,25 @@ async function serveSegment(ctx: Koa.Context, options: HlsRouterOptions, publicD
   }
 }
 
+/**
+ * A listed part from memory. The part the playlist announces next (EXT-X-PRELOAD-HINT) may be
+ * asked for before it exists: the request then waits for it, like a blocking reload.
+ */
+async function servePart(ctx: Koa.Context, live: LowLatencySource, name: string): Promise<void> {
+  let data = live.partData(name);
+  if (!data) {
+    const [, sequence = '', index = ''] = PART_NAME_PATTERN.exec(name) ?? [];
+    const msn = Number(sequence);
+    const part = Number(index);
+    const edge = live.liveEdge();
+    const announced = msn === edge.msn && part === edge.parts;
+    if (announced && (await live.waitForMedia(msn, part, live.blockTimeoutMs()))) data = live.partData(name);
+  }
+  if (!data) return notFound(ctx);
+  const bytes = data;
+  sendSegment(ctx, bytes.length, null, (start, end) => bytes.subarray(start, end + 1));
+}
+
 /** Router for /hls/desktop/*; mount with createApp({ extraRouters }). */
 export function createHlsRouter(options: HlsRouterOptions): Router {
   // strict: `seg-….ts/` is not the name of a segment.
@@ -154,7 +218,37 @@ export function createHlsRouter(options: HlsRouterOptions): Router {
 
   router.options('/hls/{*rest}', preflight);
 
-  router.get(`/hls/desktop/${PLAYLIST_FILE_NAME}`, (ctx) => {
+  router.get(`/hls/desktop/${PLAYLIST_FILE_NAME}`, async (ctx) => {
+    const live = options.lowLatency;
+    if (live) {
+      let reload: ReturnType<typeof parseReloadRequest>;
+      try {
+        reload = parseReloadRequest(ctx.query);
+      } catch (error) {
+        ctx.status = 400;
+        ctx.body = { error: (error as Error).message };
+        return;
+      }
+      if (reload) {
+        const edge = live.liveEdge();
+        if (reload.msn > edge.msn + MAX_MSN_AHEAD) {
+          ctx.status = 400;
+          ctx.body = {
+            error: `_HLS_msn=${reload.msn} is too far ahead: the playlist is at ${edge.msn} (at most ${MAX_MSN_AHEAD} more allowed)`,
+          };
+          return;
+        }
+        const started = performance.now();
+        const ready = await live.waitForMedia(reload.msn, reload.part, live.blockTimeoutMs());
+        live.onBlockingReload?.((performance.now() - started) / 1000, ready);
+        if (!ready) {
+          ctx.status = 503;
+          ctx.set('Retry-After', '1');
+          ctx.body = { error: `media sequence ${reload.msn} did not arrive in time` };
+          return;
+        }
+      }
+    }
     const text = options.playlist();
     if (text === null) return notFound(ctx);
     ctx.set('Cache-Control', PLAYLIST_CACHE_CONTROL);
@@ -162,7 +256,11 @@ export function createHlsRouter(options: HlsRouterOptions): Router {
     ctx.body = text;
   });
 
-  router.get('/hls/desktop/:name', (ctx) => serveSegment(ctx, options, publicDir, ctx.params.name ?? ''));
+  router.get('/hls/desktop/:name', (ctx) => {
+    const name = ctx.params.name ?? '';
+    if (options.lowLatency && PART_NAME_PATTERN.test(name)) return servePart(ctx, options.lowLatency, name);
+    return serveSegment(ctx, options, publicDir, name);
+  });
 
   // Everything else under /hls (traversal attempts included) is a plain 404, never a file.
   router.all('/hls{/*rest}', notFound);

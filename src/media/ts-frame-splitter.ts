@@ -1,0 +1,144 @@
+/**
+ * Cuts the MPEG-TS byte stream of the pipeline (mpegtsmux on a pipe, in chunks of any size) into
+ * video frames: one access unit per PES packet on the H.264 PID, with the packets around it.
+ * A frame is complete when the next one starts, so the newest frame is always held back until
+ * then (one frame interval); on a pipeline death that open frame, possibly cut short, is dropped.
+ *
+ * Every keyframe comes out prefixed with the current PAT and PMT, so that a part or segment that
+ * starts with it can be decoded on its own (mpegtsmux repeats them on a timer, not at
+ * keyframes). The copies are byte-identical to the last ones sent, continuity counter included:
+ * to a demuxer they are allowed duplicate packets. Pure: no I/O.
+ */
+import {
+  h264PidOf,
+  PACKET_SIZE,
+  PAT_PID,
+  PTS_WRAP,
+  parsePacket,
+  pesPtsOf,
+  pmtPidsOf,
+  SYNC_BYTE,
+  startsWithKeyframe,
+} from './ts-packets.ts';
+
+export interface TsFrame {
+  /** Whole TS packets: the frame's PES and the tables/PCR packets muxed before it. */
+  data: Buffer;
+  /** Presentation time in 90 kHz ticks, unwrapped (keeps growing past the 33-bit wrap). */
+  pts: number;
+  keyframe: boolean;
+}
+
+interface OpenFrame {
+  packets: Buffer[];
+  pts: number;
+  keyframe: boolean;
+}
+
+export class TsFrameSplitter {
+  #remainder: Buffer = Buffer.alloc(0);
+  #pmtPids: number[] = [];
+  #videoPid: number | null = null;
+  #pat: Buffer | null = null;
+  #pmt: Buffer | null = null;
+  /** Packets of other PIDs since the last video packet: they belong to the next frame. */
+  #between: Buffer[] = [];
+  #open: OpenFrame | null = null;
+  #lastRawPts: number | null = null;
+  #wraps = 0;
+  /** Bytes that were not TS packets (resynchronised over). */
+  skippedBytes = 0;
+
+  /** Feed the next chunk; returns the frames it completed, oldest first. */
+  push(chunk: Buffer): TsFrame[] {
+    let data = this.#remainder.length > 0 ? Buffer.concat([this.#remainder, chunk]) : chunk;
+    const frames: TsFrame[] = [];
+    let offset = 0;
+    while (offset + PACKET_SIZE <= data.length) {
+      if (data[offset] !== SYNC_BYTE) {
+        offset++;
+        this.skippedBytes++;
+        continue;
+      }
+      const raw = data.subarray(offset, offset + PACKET_SIZE);
+      offset += PACKET_SIZE;
+      const done = this.#onPacket(Buffer.from(raw));
+      if (done) frames.push(done);
+    }
+    data = data.subarray(offset);
+    this.#remainder = Buffer.from(data);
+    return frames;
+  }
+
+  /** The end of the stream: the open frame may be incomplete and is dropped. Ready for a new stream. */
+  reset(): void {
+    this.#remainder = Buffer.alloc(0);
+    this.#pmtPids = [];
+    this.#videoPid = null;
+    this.#pat = null;
+    this.#pmt = null;
+    this.#between = [];
+    this.#open = null;
+    this.#lastRawPts = null;
+    this.#wraps = 0;
+  }
+
+  #onPacket(raw: Buffer): TsFrame | null {
+    const packet = parsePacket(raw);
+    if (!packet) return null;
+    if (packet.pid === PAT_PID) {
+      const pids = pmtPidsOf(packet);
+      if (pids.length > 0) {
+        this.#pmtPids = pids;
+        this.#pat = raw;
+      }
+    } else if (this.#pmtPids.includes(packet.pid)) {
+      const video = h264PidOf(packet);
+      if (video !== null) {
+        this.#videoPid = video;
+        this.#pmt = raw;
+      }
+    }
+    if (packet.pid !== this.#videoPid) {
+      this.#between.push(raw);
+      return null;
+    }
+    if (!packet.payloadUnitStart) {
+      // The rest of the open frame (tables muxed in the middle of it stay where they were).
+      if (this.#open) this.#open.packets.push(...this.#between, raw);
+      this.#between = [];
+      return null;
+    }
+    const completed = this.#open ? this.#finish(this.#open) : null;
+    const rawPts = pesPtsOf(packet.payload);
+    if (rawPts === null) {
+      // A PES without PTS cannot be placed in time: skip it (mpegtsmux always writes one).
+      this.#open = null;
+      this.#between = [];
+      return completed;
+    }
+    const keyframe = packet.randomAccess || startsWithKeyframe(packet.payload);
+    this.#open = { packets: this.#withTables(this.#between, keyframe), pts: this.#unwrap(rawPts), keyframe };
+    this.#open.packets.push(raw);
+    this.#between = [];
+    return completed;
+  }
+
+  #finish(frame: OpenFrame): TsFrame {
+    return { data: Buffer.concat(frame.packets), pts: frame.pts, keyframe: frame.keyframe };
+  }
+
+  /** A keyframe starts with PAT and PMT: the latest copies go first unless the muxer just sent them. */
+  #withTables(before: Buffer[], keyframe: boolean): Buffer[] {
+    if (!keyframe || !this.#pat || !this.#pmt) return [...before];
+    const pids = new Set(before.map((raw) => ((raw[1]! & 0x1f) << 8) | raw[2]!));
+    const hasTables = pids.has(PAT_PID) && this.#pmtPids.some((pid) => pids.has(pid));
+    return hasTables ? [...before] : [this.#pat, this.#pmt, ...before];
+  }
+
+  #unwrap(raw: number): number {
+    if (this.#lastRawPts !== null && raw < this.#lastRawPts - PTS_WRAP / 2) this.#wraps++;
+    this.#lastRawPts = raw;
+    return raw + this.#wraps * PTS_WRAP;
+  }
+}
