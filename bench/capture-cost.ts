@@ -115,7 +115,12 @@ function variantCommand(name: string, display: string, workDir: string): Variant
   // The supervisor reads the stream from fd MEDIA_FD; here gst writes it to a file instead.
   const toFile = (argv: string[]) => {
     const at = argv.indexOf(`fd=${MEDIA_FD}`);
-    return [...argv.slice(0, at - 1), 'filesink', `location=${join(workDir, 'stream.ts')}`, ...argv.slice(at + 1)];
+    return [
+      ...argv.slice(0, at - 1),
+      'filesink',
+      `location=${join(workDir, 'stream.ts')}`,
+      ...argv.slice(at + 1),
+    ];
   };
   const gst = (argv: string[], extraFds = 0): Variant => ({
     command: 'gst-launch-1.0',

@@ -174,7 +174,7 @@ async function run(configPath: string | undefined, env: NodeJS.ProcessEnv, logge
     extraRouters: [
       createHlsRouter({
         publicDir: publisher.snapshot().publicDir,
-        playlist: () => publisher.playlistText(),
+        playlist: () => publisher.livePlaylistText(),
         segmentData: (name) => publisher.listedSegmentData(name),
         onSegmentServed: (bytes) => {
           served.segments++;

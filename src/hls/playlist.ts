@@ -223,7 +223,9 @@ function entriesWithParts(model: PlaylistModel): number {
 
 /** The parts of complete segments that a Low-Latency rendering lists. */
 export function listedParts(model: PlaylistModel): PartRef[] {
-  return model.entries.slice(model.entries.length - entriesWithParts(model)).flatMap(({ segment }) => segment.parts ?? []);
+  return model.entries
+    .slice(model.entries.length - entriesWithParts(model))
+    .flatMap(({ segment }) => segment.parts ?? []);
 }
 
 /**

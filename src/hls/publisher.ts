@@ -28,26 +28,26 @@ import {
   unlinkOurs,
   writeFileAtomic,
 } from './disk.ts';
+import { type LowLatencyTiming, lowLatencyTiming } from './low-latency.ts';
 import {
   appendSegment,
   beginRun as beginRunOf,
   dropMissing,
   emptyPlaylist,
   initialTargetDuration,
+  type LowLatencyView,
   listedParts,
   mediaSequenceOf,
-  type LowLatencyView,
   type OpenSegment,
   PART_NAME_PATTERN,
   PLAYLIST_FILE_NAME,
-  partFileName,
   type PlaylistEntry,
   type PlaylistModel,
   PlaylistParseError,
   parsePlaylist,
+  partFileName,
   renderPlaylist,
   SEGMENT_NAME_PATTERN,
-  segmentFileName,
   sequenceOfFileName,
   slideWindow,
 } from './playlist.ts';
@@ -60,7 +60,6 @@ import {
   windowSize,
 } from './retention.ts';
 import { type PublisherState, readState, STATE_FILE_NAME, StateFileError, writeState } from './state-file.ts';
-import { type LowLatencyTiming, lowLatencyTiming } from './low-latency.ts';
 import type { HlsPublisher, HlsSnapshot, PartRef, PublicSegment } from './types.ts';
 
 export const PUBLIC_DIR_NAME = 'desktop';
@@ -99,8 +98,10 @@ export class InvalidSegmentError extends Error {
 
 /** The HlsPublisher contract plus in-memory access to the rendered playlist for HTTP. */
 export interface LocalHlsPublisher extends HlsPublisher {
-  /** The current public playlist text with its Low-Latency HLS tags (no disk I/O), or null while none exists. */
+  /** The plain playlist (whole segments; what playlist.m3u8 on disk holds), or null while none exists. */
   playlistText(): string | null;
+  /** The playlist served over HTTP: the same plus its Low-Latency HLS tags and parts (no disk I/O). */
+  livePlaylistText(): string | null;
   /**
    * Resolves true once the playlist holds media sequence `msn` (whole, or up to part `part`), or a
    * later one; false after `timeoutMs` (blocking playlist reload, RFC 8216bis §6.2.5.2).
@@ -148,6 +149,8 @@ export function createHlsPublisher(options: HlsPublisherOptions): LocalHlsPublis
   let producing = false;
   /** Bytes of the listed segments published by this process, by file name. */
   const listedData = new Map<string, Buffer>();
+  /** Listed segments whose file is still being written: present, whatever the disk says yet. */
+  const pendingWrites = new Set<string>();
   /** Bytes of the parts still listed (open segment and the newest segments), by file name. */
   const partBytes = new Map<string, Buffer>();
   function keepListedData(): void {
@@ -272,7 +275,8 @@ export function createHlsPublisher(options: HlsPublisherOptions): LocalHlsPublis
   async function reconcileWithDisk(files?: Set<string>): Promise<boolean> {
     const onDisk = files ?? (await regularFileNames(paths.publicDir));
     retained = retained.filter((segment) => onDisk.has(segment.uri));
-    const dropped = dropMissing(model, (entry) => onDisk.has(entry.segment.uri));
+    const present = (uri: string) => onDisk.has(uri) || pendingWrites.has(uri);
+    const dropped = dropMissing(model, (entry) => present(entry.segment.uri));
     if (dropped.model === model) return false;
     log.warn(
       { listedBefore: model.entries.length, listedAfter: dropped.model.entries.length },
@@ -464,7 +468,12 @@ export function createHlsPublisher(options: HlsPublisherOptions): LocalHlsPublis
     const durationSeconds = closing.parts.reduce((sum, part) => sum + part.durationSeconds, 0);
     const result = appendSegment(
       model,
-      { durationSeconds, bytes: data.length, programDateTime: closing.programDateTime, frames: closing.frames },
+      {
+        durationSeconds,
+        bytes: data.length,
+        programDateTime: closing.programDateTime,
+        frames: closing.frames,
+      },
       windowSize(pressure, live),
     );
     const segment: PublicSegment = { ...result.segment, parts: closing.parts };
@@ -477,6 +486,7 @@ export function createHlsPublisher(options: HlsPublisherOptions): LocalHlsPublis
     segmentsWrittenTotal += 1;
     if (segment.discontinuity) discontinuitiesTotal += 1;
     lastSegmentAt = time;
+    pendingWrites.add(segment.uri);
     refreshLive();
     for (const listener of listeners) {
       try {
@@ -495,7 +505,11 @@ export function createHlsPublisher(options: HlsPublisherOptions): LocalHlsPublis
         await writeFileAtomic(target, data);
       } catch (error) {
         await writeStateFile(); // the sequence is used up even so: it must never be reused
-        throw new HlsOutputError(`cannot write ${target}: ${(error as Error).message}`, target, { cause: error });
+        throw new HlsOutputError(`cannot write ${target}: ${(error as Error).message}`, target, {
+          cause: error,
+        });
+      } finally {
+        pendingWrites.delete(segment.uri);
       }
       await writePlaylist();
       await deleteDue(time);
@@ -609,6 +623,10 @@ export function createHlsPublisher(options: HlsPublisherOptions): LocalHlsPublis
     snapshot,
 
     playlistText() {
+      return text;
+    },
+
+    livePlaylistText() {
       return liveText;
     },
 
@@ -625,6 +643,7 @@ export function createHlsPublisher(options: HlsPublisherOptions): LocalHlsPublis
     waitForMedia(msn, part, timeoutMs) {
       if (holds(msn, part)) return Promise.resolve(true);
       return new Promise<boolean>((resolve) => {
+        let timer: NodeJS.Timeout | undefined;
         const waiter: Waiter = {
           msn,
           part,
@@ -633,7 +652,7 @@ export function createHlsPublisher(options: HlsPublisherOptions): LocalHlsPublis
             resolve(ready);
           },
         };
-        const timer = setTimeout(() => {
+        timer = setTimeout(() => {
           waiters.delete(waiter);
           resolve(false);
         }, timeoutMs);

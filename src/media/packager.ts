@@ -7,8 +7,9 @@
  * - frames before the run's first keyframe cannot be decoded and are dropped.
  * A part is handed out the moment the frame after it arrives. Pure: no I/O, no clock.
  */
-import { PTS_CLOCK_HZ } from './ts-packets.ts';
+
 import type { TsFrame } from './ts-frame-splitter.ts';
+import { PTS_CLOCK_HZ } from './ts-packets.ts';
 
 export interface PackagerOptions {
   partTargetSeconds: number;

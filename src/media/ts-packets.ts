@@ -99,7 +99,9 @@ export function pesPtsOf(payload: Uint8Array): number | null {
   if ((payload[7]! & 0x80) === 0) return null;
   const p = payload;
   return (
-    ((p[9]! >> 1) & 0x07) * 2 ** 30 + (((p[10]! << 8) | p[11]!) >> 1) * 2 ** 15 + (((p[12]! << 8) | p[13]!) >> 1)
+    ((p[9]! >> 1) & 0x07) * 2 ** 30 +
+    (((p[10]! << 8) | p[11]!) >> 1) * 2 ** 15 +
+    (((p[12]! << 8) | p[13]!) >> 1)
   );
 }
 

@@ -81,7 +81,10 @@ export class PipelineChild {
       child.stdio[3]?.on('data', (chunk: Buffer) => tap.gray(chunk));
       child.stdio[4]?.on('data', (chunk: Buffer) => tap.jpeg(chunk));
     }
-    if (onMedia) (child.stdio as unknown as Array<NodeJS.ReadableStream | null>)[5]?.on('data', (chunk: Buffer) => onMedia(chunk));
+    if (onMedia)
+      (child.stdio as unknown as Array<NodeJS.ReadableStream | null>)[5]?.on('data', (chunk: Buffer) =>
+        onMedia(chunk),
+      );
     for (const stream of [child.stdout, child.stderr]) {
       if (!stream) continue;
       const lines = createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY });
@@ -151,7 +154,8 @@ export class PipelineChild {
     });
     const exit = await Promise.race([this.#exited!, gaveUp]);
     clearTimeout(timer);
-    if (exit === null) this.#log.error({ pid, waitedMs: KILL_WAIT_MS }, 'pipeline did not exit after SIGKILL; abandoning it');
+    if (exit === null)
+      this.#log.error({ pid, waitedMs: KILL_WAIT_MS }, 'pipeline did not exit after SIGKILL; abandoning it');
     return exit;
   }
 

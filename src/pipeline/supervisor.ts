@@ -18,9 +18,7 @@ import type { Config } from '../config/schema.ts';
 import { nominalPartSeconds } from '../hls/low-latency.ts';
 import type { HlsPublisher, PartRef } from '../hls/types.ts';
 import type { Logger } from '../logger.ts';
-import { type MediaPart, PartPackager } from '../media/packager.ts';
-import { TsFrameSplitter } from '../media/ts-frame-splitter.ts';
-import { PTS_CLOCK_HZ } from '../media/ts-packets.ts';
+import { LiveStream } from '../media/live-stream.ts';
 import type { PictureTap } from '../picture/tap.ts';
 import { Backoff, SlidingWindow } from './backoff.ts';
 import type { BusEvent } from './bus-parser.ts';
@@ -54,15 +52,6 @@ const STARTUP_GRACE_SECONDS = 5;
  */
 export function mediaStallSeconds(config: Pick<Config, 'stall_timeout' | 'fps'>): number {
   return config.stall_timeout ?? Math.max(1.5, 10 / config.fps);
-}
-
-/** One pipeline run's stream: TS bytes → frames → parts, and the wall-clock time of its timestamps. */
-interface MediaRun {
-  splitter: TsFrameSplitter;
-  packager: PartPackager;
-  /** Wall clock (epoch ms) and PTS of the run's first frame. */
-  anchor: { wallMs: number; pts: number } | null;
-  ended: boolean;
 }
 
 export interface SupervisorDeps {
@@ -113,7 +102,7 @@ export class Supervisor implements SupervisorControl {
   #child: Pick<PipelineChild, 'start' | 'stop' | 'kill' | 'pid'> | null = null;
   #childStartedAt: number | null = null;
   #argv: string[] = [];
-  #media: MediaRun | null = null;
+  #media: LiveStream | null = null;
   #lastProgressAt = 0;
   #restartCount = 0;
   readonly #restartsByReason = zeroCounts(RESTART_REASONS);
@@ -297,16 +286,19 @@ export class Supervisor implements SupervisorControl {
     const mode = this.#planCapture(await this.#readMonitors());
     this.#mode = mode;
     await this.#deps.publisher.beginRun();
-    const media: MediaRun = {
-      splitter: new TsFrameSplitter(),
-      packager: new PartPackager({
-        partTargetSeconds: nominalPartSeconds(this.#config.fps),
-        segmentTargetSeconds: this.#config.segment_duration,
-        frameSeconds: 1 / this.#config.fps,
-      }),
-      anchor: null,
-      ended: false,
-    };
+    const media = new LiveStream({
+      fps: this.#config.fps,
+      partSeconds: nominalPartSeconds(this.#config.fps),
+      segmentSeconds: this.#config.segment_duration,
+      now: this.#now,
+      onFrame: () => {
+        this.#lastProgressAt = this.#now();
+      },
+      onPart: (part) =>
+        this.#deps.publisher.publishPart(part).catch((error: unknown) => {
+          this.#recordError('resource', `publishing media failed: ${(error as Error).message}`, null);
+        }),
+    });
     this.#media = media;
     const picture = mode.kind === 'capture' ? this.#deps.picture : undefined;
     picture?.resetStreams();
@@ -337,7 +329,7 @@ export class Supervisor implements SupervisorControl {
         this.#endMedia(media); // every byte it sent has been read by now ('close')
         if (generation === this.#generation) this.#onExit(exit);
       },
-      onMedia: (chunk) => this.#onMedia(media, chunk),
+      onMedia: (chunk) => media.push(chunk),
       ...(picture && { pictureTap: { gray: (c) => picture.feedGray(c), jpeg: (c) => picture.feedJpeg(c) } }),
     });
     this.#child = child;
@@ -360,36 +352,12 @@ export class Supervisor implements SupervisorControl {
     this.#gstState = 'NULL';
   }
 
-  // ---- media ---------------------------------------------------------------------------------
-
-  #onMedia(media: MediaRun, chunk: Buffer): void {
-    if (media.ended) return;
-    for (const frame of media.splitter.push(chunk)) {
-      const now = this.#now();
-      this.#lastProgressAt = now;
-      // A frame is known to be complete when the next one starts: it began about a frame earlier.
-      media.anchor ??= { wallMs: now - 1000 / this.#config.fps, pts: frame.pts };
-      for (const part of media.packager.push(frame)) this.#publishPart(media, part);
-    }
-  }
-
   /** The run is over: what it sent is published at once as its last (shorter) segment. */
-  #endMedia(media: MediaRun): void {
+  #endMedia(media: LiveStream): void {
     if (media.ended) return;
-    media.ended = true;
-    const last = media.packager.flush();
-    if (last) this.#publishPart(media, last);
-    media.splitter.reset();
+    media.end();
     if (this.#media === media) this.#media = null;
     void this.#deps.publisher.endRun();
-  }
-
-  #publishPart(media: MediaRun, part: MediaPart): void {
-    const anchor = media.anchor!;
-    const programDateTime = Math.round(anchor.wallMs + ((part.firstPts - anchor.pts) / PTS_CLOCK_HZ) * 1000);
-    this.#deps.publisher.publishPart({ ...part, programDateTime }).catch((error: unknown) => {
-      this.#recordError('resource', `publishing media failed: ${(error as Error).message}`, null);
-    });
   }
 
   // ---- events -------------------------------------------------------------------------------

@@ -4,16 +4,14 @@ import {
   buildCaptureArgs,
   buildSlateArgs,
   keyframeIntervalFrames,
+  MEDIA_FD,
   watchdogTimeoutMs,
-  workSegmentName,
 } from '../../src/capture/pipeline-argv.ts';
 import type { EncoderElement } from '../../src/capture/types.ts';
 import { capturePlan } from '../fixtures/capture-plan.ts';
 
 const plan = (element: EncoderElement) =>
   capturePlan({ display: ':99', encoder: { element, reason: 'test' } });
-
-const target = { workDir: '/tmp/hls/.work/run-1' };
 
 /** The argv entries between "name" and the next "!" (the element's properties). */
 function element(argv: string[], name: string): string[] {
@@ -25,7 +23,7 @@ function element(argv: string[], name: string): string[] {
 
 describe('buildCaptureArgs', () => {
   it('captures exactly the monitor rectangle (inclusive end coordinates) without damage tracking', () => {
-    const argv = buildCaptureArgs(plan('x264enc'), target);
+    const argv = buildCaptureArgs(plan('x264enc'));
     assert.deepEqual(argv.slice(0, 2), ['-e', '-m']);
     assert.deepEqual(element(argv, 'ximagesrc'), [
       'ximagesrc',
@@ -41,7 +39,7 @@ describe('buildCaptureArgs', () => {
   });
 
   it('x264: kiosk-friendly settings, I420 (never 4:4:4), keyframes every fps × keyframe_interval frames', () => {
-    const argv = buildCaptureArgs(plan('x264enc'), target);
+    const argv = buildCaptureArgs(plan('x264enc'));
     assert.ok(argv.includes('video/x-raw,format=I420,width=1280,height=720,pixel-aspect-ratio=1/1'));
     const x264 = element(argv, 'x264enc');
     for (const prop of [
@@ -56,7 +54,7 @@ describe('buildCaptureArgs', () => {
   });
 
   it('VAAPI (va plugin): GPU scaling to NV12 VAMemory, CBR, no B-frames', () => {
-    const argv = buildCaptureArgs(plan('vah264enc'), target);
+    const argv = buildCaptureArgs(plan('vah264enc'));
     assert.ok(argv.includes('vapostproc'));
     assert.ok(
       argv.includes('video/x-raw(memory:VAMemory),format=NV12,width=1280,height=720,pixel-aspect-ratio=1/1'),
@@ -72,28 +70,31 @@ describe('buildCaptureArgs', () => {
   });
 
   it('VAAPI (gstreamer-vaapi) and openh264 use their own property names and units', () => {
-    assert.deepEqual(element(buildCaptureArgs(plan('vaapih264enc'), target), 'vaapih264enc'), [
+    assert.deepEqual(element(buildCaptureArgs(plan('vaapih264enc')), 'vaapih264enc'), [
       'vaapih264enc',
       'bitrate=2000',
       'keyframe-period=30',
       'rate-control=cbr',
     ]);
-    assert.ok(
-      element(buildCaptureArgs(plan('openh264enc'), target), 'openh264enc').includes('bitrate=2000000'),
-    );
+    assert.ok(element(buildCaptureArgs(plan('openh264enc')), 'openh264enc').includes('bitrate=2000000'));
   });
 
-  it('ends in h264parse → hlssink2 writing into the run work dir, with a watchdog before the encoder', () => {
-    const argv = buildCaptureArgs(plan('x264enc'), target);
-    assert.deepEqual(element(argv, 'hlssink2'), [
-      'hlssink2',
-      'location=/tmp/hls/.work/run-1/segment%05d.ts',
-      'playlist-location=/tmp/hls/.work/run-1/hlssink2.m3u8',
-      'target-duration=2',
-      'max-files=0',
-      'playlist-length=3',
-      'send-keyframe-requests=false',
+  it('ends in h264parse → mpegtsmux → fdsink on the media fd, with a watchdog before the encoder', () => {
+    const argv = buildCaptureArgs(plan('x264enc'));
+    const tail = argv.slice(argv.indexOf('h264parse'));
+    assert.deepEqual(tail, [
+      'h264parse',
+      'config-interval=-1',
+      '!',
+      'video/x-h264,stream-format=byte-stream,alignment=au',
+      '!',
+      'mpegtsmux',
+      '!',
+      'fdsink',
+      `fd=${MEDIA_FD}`,
+      'sync=false',
     ]);
+    assert.ok(!argv.includes('hlssink2'));
     assert.ok(argv.indexOf('watchdog') < argv.indexOf('x264enc'));
     assert.deepEqual(element(argv, 'watchdog'), ['watchdog', 'timeout=4000']);
   });
@@ -101,19 +102,15 @@ describe('buildCaptureArgs', () => {
 
 describe('buildSlateArgs', () => {
   it('streams a test pattern with the message at the same output format', () => {
-    const argv = buildSlateArgs(plan('x264enc'), target, 'No signal');
+    const argv = buildSlateArgs(plan('x264enc'), 'No signal');
     assert.ok(!argv.includes('ximagesrc'));
     assert.ok(argv.includes('text=No signal'));
     assert.ok(argv.includes('video/x-raw,framerate=15/1,width=1280,height=720'));
-    assert.ok(argv.includes('hlssink2'));
+    assert.ok(argv.includes(`fd=${MEDIA_FD}`));
   });
 });
 
 describe('helpers', () => {
-  it('names work segments like hlssink2 does', () => {
-    assert.equal(workSegmentName(0), 'segment00000.ts');
-    assert.equal(workSegmentName(123), 'segment00123.ts');
-  });
   it('derives keyframe distance and watchdog timeout', () => {
     assert.equal(keyframeIntervalFrames({ fps: 30, keyframeIntervalSeconds: 1 }), 30);
     assert.equal(keyframeIntervalFrames({ fps: 15, keyframeIntervalSeconds: 0.01 }), 1);

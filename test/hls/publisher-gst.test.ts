@@ -1,44 +1,50 @@
 /**
- * The real thing: gst-launch-1.0 + hlssink2 write segments into the publisher's work dir over
- * two pipeline runs; the publisher turns them into one public playlist that ffprobe and ffmpeg
- * read without an error.
+ * The real thing: gst-launch-1.0 muxes H.264 into MPEG-TS on a pipe over two pipeline runs; the
+ * supervisor's media path (LiveStream → publisher) turns them into one public playlist with
+ * Low-Latency parts that ffprobe and ffmpeg read without an error.
  */
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
 import { pino } from 'pino';
 import { DEFAULT_CONFIG } from '../../src/config/schema.ts';
 import { statfsUsage } from '../../src/hls/disk.ts';
+import { nominalPartSeconds } from '../../src/hls/low-latency.ts';
 import { createHlsPublisher, type LocalHlsPublisher } from '../../src/hls/publisher.ts';
 import type { PublicSegment } from '../../src/hls/types.ts';
+import { LiveStream } from '../../src/media/live-stream.ts';
 
 const run = promisify(execFile);
+const FPS = 15;
 const FRAMES_PER_RUN = 45; // 3 s at 15 fps → 1 s segments
 
-const RUNNING_TIME = /running-time=\(guint64\)(\d+)/;
-
-/**
- * One pipeline run, fed to the publisher the way the supervisor does it: the n-th
- * `splitmuxsink-fragment-closed` (location is NULL) is segment%05d.ts number n, its duration is
- * closed minus opened running-time.
- */
+/** One pipeline run, fed to the publisher the way the supervisor does it. */
 async function pipelineRun(publisher: LocalHlsPublisher): Promise<Array<PublicSegment | null>> {
-  const work = await publisher.beginRun();
+  await publisher.beginRun();
+  const published: Array<Promise<PublicSegment | null>> = [];
+  const stream = new LiveStream({
+    fps: FPS,
+    partSeconds: nominalPartSeconds(FPS),
+    segmentSeconds: 1,
+    now: Date.now,
+    onPart: (part) => {
+      const result = publisher.publishPart(part);
+      if (part.endsSegment) published.push(result);
+    },
+  });
   const child = spawn(
     'gst-launch-1.0',
     [
-      '-e',
-      '-m',
+      '-q',
       'videotestsrc',
       'is-live=true',
       `num-buffers=${FRAMES_PER_RUN}`,
       '!',
-      'video/x-raw,width=320,height=240,framerate=15/1',
+      `video/x-raw,width=320,height=240,framerate=${FPS}/1`,
       '!',
       'videoconvert',
       '!',
@@ -51,45 +57,37 @@ async function pipelineRun(publisher: LocalHlsPublisher): Promise<Array<PublicSe
       'key-int-max=15',
       '!',
       'h264parse',
+      'config-interval=-1',
       '!',
-      'hlssink2',
-      `location=${work}/segment%05d.ts`,
-      `playlist-location=${work}/p.m3u8`,
-      'target-duration=1',
-      'max-files=1000',
+      'video/x-h264,stream-format=byte-stream,alignment=au',
+      '!',
+      'mpegtsmux',
+      '!',
+      'fdsink',
+      'fd=1',
+      'sync=false',
     ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   const killer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-  const published: Array<Promise<PublicSegment | null>> = [];
-  let openedAt: bigint | null = null;
-  let closed = 0;
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => {
     stderr += chunk.toString();
   });
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  child.stdout.on('data', (chunk: Buffer) => stream.push(chunk));
   try {
-    for await (const line of createInterface({ input: child.stdout })) {
-      const time = RUNNING_TIME.exec(line)?.[1];
-      if (time === undefined) continue;
-      if (line.includes('splitmuxsink-fragment-opened')) openedAt = BigInt(time);
-      if (line.includes('splitmuxsink-fragment-closed') && openedAt !== null) {
-        const duration = Number(BigInt(time) - openedAt) / 1e9;
-        const file = path.join(work, `segment${String(closed).padStart(5, '0')}.ts`);
-        closed += 1;
-        published.push(publisher.publishSegment(file, duration));
-      }
-    }
-    assert.equal(await exited, 0, `gst-launch-1.0 failed: ${stderr}`);
+    const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
+    assert.equal(code, 0, `gst-launch-1.0 failed: ${stderr}`);
   } finally {
     clearTimeout(killer);
     if (child.exitCode === null) child.kill('SIGKILL');
   }
+  stream.end();
+  await publisher.endRun();
   return Promise.all(published);
 }
 
-test('real hlssink2 segments over two runs make one playlist ffprobe and ffmpeg read cleanly', async (t) => {
+test('real mpegtsmux output over two runs makes one playlist ffprobe and ffmpeg read cleanly', async (t) => {
   const dir = await mkdtemp(path.join(tmpdir(), 'hls-gst-'));
   const publisher = createHlsPublisher({
     config: {
@@ -123,7 +121,8 @@ test('real hlssink2 segments over two runs make one playlist ffprobe and ffmpeg 
   );
   for (const runSegments of [first, second]) {
     const frames = runSegments.reduce((sum, s) => sum + (s?.frames ?? 0), 0);
-    assert.equal(frames, FRAMES_PER_RUN, 'frames counted in the MPEG-TS add up to num-buffers');
+    // The newest frame is complete only when the next starts: at the end of a run it is dropped.
+    assert.equal(frames, FRAMES_PER_RUN - 1, 'every complete frame was published');
   }
 
   const playlist = publisher.snapshot().playlistPath;
@@ -132,10 +131,17 @@ test('real hlssink2 segments over two runs make one playlist ffprobe and ffmpeg 
   for (const segment of segments) {
     assert.ok(Math.round(segment.durationSeconds) <= publisher.snapshot().targetDurationSeconds);
   }
+  // Each segment file is exactly its parts, in order.
+  const last = segments.at(-1)!;
+  const partBytes = (last.parts ?? []).map((part) => publisher.partData(part.uri));
+  assert.ok(partBytes.length >= 4 && partBytes.every((bytes) => bytes !== null));
   assert.deepEqual(
-    await readdir(path.join(dir, '.work', 'run-2')),
-    ['p.m3u8'],
-    'only hlssink2 playlist left',
+    await readFile(path.join(publisher.paths.publicDir, last.uri)),
+    Buffer.concat(partBytes as Buffer[]),
+  );
+  assert.match(
+    publisher.livePlaylistText()!,
+    /#EXT-X-PART:DURATION=0\.\d{3},URI="seg-\d{9}\.p0\.ts",INDEPENDENT=YES/,
   );
 
   const probe = await run(
@@ -170,7 +176,7 @@ test('real hlssink2 segments over two runs make one playlist ffprobe and ffmpeg 
     { timeout: 60_000 },
   );
   const decodedFrames = [...decode.stdout.matchAll(/^frame=(\d+)$/gm)].at(-1)?.[1];
-  assert.equal(Number(decodedFrames), 2 * FRAMES_PER_RUN, 'ffmpeg decoded every frame of both runs');
+  assert.equal(Number(decodedFrames), 2 * (FRAMES_PER_RUN - 1), 'ffmpeg decoded every frame of both runs');
   assert.equal(decode.stderr, '', 'ffmpeg reported errors decoding the playlist');
 });
 

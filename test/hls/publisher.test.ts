@@ -7,8 +7,13 @@ import { describe, test } from 'node:test';
 import { pino } from 'pino';
 import { type Config, DEFAULT_CONFIG } from '../../src/config/schema.ts';
 import { HlsOutputError } from '../../src/hls/disk.ts';
-import { createHlsPublisher, InvalidSegmentError, type LocalHlsPublisher } from '../../src/hls/publisher.ts';
-import type { PublicSegment } from '../../src/hls/types.ts';
+import {
+  continuingSequence,
+  createHlsPublisher,
+  InvalidSegmentError,
+  type LocalHlsPublisher,
+} from '../../src/hls/publisher.ts';
+import type { NewPart, PublicSegment } from '../../src/hls/types.ts';
 
 const logger = pino({ level: 'silent' });
 const T0 = Date.UTC(2026, 10, 30, 11, 0, 0);
@@ -59,18 +64,29 @@ async function rig(t: { after(fn: () => Promise<void>): void }): Promise<Rig> {
   };
 }
 
-/** hlssink2 closing a segment: write it into the work dir, advance the clock, publish. */
+/** A whole segment in one part, as the packager hands out a run's frames: its bytes start at clock.now. */
+function segmentPart(index: number, programDateTime: number, durationSeconds = 2): NewPart {
+  return {
+    data: Buffer.alloc(1000 + index, index),
+    durationSeconds,
+    independent: true,
+    startsSegment: true,
+    endsSegment: true,
+    frames: 0,
+    programDateTime,
+  };
+}
+
+/** Publish a one-part segment that started at clock.now and advance the clock past it. */
 async function closeSegment(
   publisher: LocalHlsPublisher,
-  workDir: string,
   clock: { now: number },
   index: number,
   durationSeconds = 2,
 ): Promise<PublicSegment | null> {
-  const file = path.join(workDir, `segment${String(index).padStart(5, '0')}.ts`);
-  await writeFile(file, Buffer.alloc(1000 + index, index));
+  const startedAt = clock.now;
   clock.now += durationSeconds * 1000;
-  return publisher.publishSegment(file, durationSeconds);
+  return publisher.publishPart(segmentPart(index, startedAt, durationSeconds));
 }
 
 function listedUris(text: string | null): string[] {
@@ -86,14 +102,12 @@ describe('publisher on temp dirs', () => {
     assert.equal(existsSync(path.join(publicDir, 'playlist.m3u8')), false);
     const seen: PublicSegment[] = [];
     publisher.onSegment((segment) => seen.push(segment));
-    const work = await publisher.beginRun();
-    assert.deepEqual(await readdir(work), []);
-    for (let i = 0; i < 2; i += 1) await closeSegment(publisher, work, clock, i);
+    await publisher.beginRun();
+    for (let i = 0; i < 2; i += 1) await closeSegment(publisher, clock, i);
     const onDisk = await readFile(path.join(publicDir, 'playlist.m3u8'), 'utf8');
     assert.equal(onDisk, publisher.playlistText());
     assert.deepEqual(listedUris(onDisk), ['seg-000000000.ts', 'seg-000000001.ts']);
     assert.ok(!onDisk.includes('#EXT-X-DISCONTINUITY\n'));
-    assert.deepEqual(await readdir(work), [], 'segments moved out of the work dir');
     assert.deepEqual(
       seen.map((s) => [s.sequence, s.bytes, s.frames]),
       [
@@ -124,8 +138,8 @@ describe('publisher on temp dirs', () => {
     const { publicDir, clock, make } = await rig(t);
     const publisher = make(); // max_segments 3
     await publisher.start();
-    const work = await publisher.beginRun();
-    for (let i = 0; i < 4; i += 1) await closeSegment(publisher, work, clock, i);
+    await publisher.beginRun();
+    for (let i = 0; i < 4; i += 1) await closeSegment(publisher, clock, i);
     assert.deepEqual(listedUris(publisher.playlistText()), [
       'seg-000000001.ts',
       'seg-000000002.ts',
@@ -147,11 +161,9 @@ describe('publisher on temp dirs', () => {
     const { clock, make } = await rig(t);
     const publisher = make();
     await publisher.start();
-    const work = await publisher.beginRun();
-    const file = path.join(work, 'segment00000.ts');
-    await writeFile(file, Buffer.alloc(1000));
-    clock.now += 4000; // published late: hlssink2 holds a segment back one GOP
-    const segment = await publisher.publishSegment(file, 2, T0 + 123);
+    await publisher.beginRun();
+    clock.now += 4000; // published late
+    const segment = await publisher.publishPart(segmentPart(0, T0 + 123));
     assert.equal(segment?.programDateTime, T0 + 123);
   });
 
@@ -159,21 +171,21 @@ describe('publisher on temp dirs', () => {
     const { clock, make } = await rig(t);
     const publisher = make({ max_segments: 3 });
     await publisher.start();
-    let work = await publisher.beginRun();
-    for (let i = 0; i < 2; i += 1) await closeSegment(publisher, work, clock, i);
-    work = await publisher.beginRun();
-    const first = await closeSegment(publisher, work, clock, 0);
-    assert.equal(first?.sequence, 2, 'hlssink2 restarted at segment00000 but our sequence did not');
+    await publisher.beginRun();
+    for (let i = 0; i < 2; i += 1) await closeSegment(publisher, clock, i);
+    await publisher.beginRun();
+    const first = await closeSegment(publisher, clock, 0);
+    assert.equal(first?.sequence, 2, 'a new run continues the sequence');
     assert.equal(first?.discontinuity, true);
     assert.match(
       publisher.playlistText()!,
       /seg-000000001\.ts\n#EXT-X-DISCONTINUITY\n#EXT-X-PROGRAM-DATE-TIME/,
     );
     assert.equal(publisher.snapshot().discontinuitiesTotal, 1);
-    for (let i = 1; i < 3; i += 1) await closeSegment(publisher, work, clock, i);
+    for (let i = 1; i < 3; i += 1) await closeSegment(publisher, clock, i);
     // Listed 2,3,4: the tagged segment 2 is first; then it slides out.
     assert.match(publisher.playlistText()!, /#EXT-X-DISCONTINUITY-SEQUENCE:0\n/);
-    await closeSegment(publisher, work, clock, 3);
+    await closeSegment(publisher, clock, 3);
     assert.match(publisher.playlistText()!, /#EXT-X-MEDIA-SEQUENCE:3\n#EXT-X-DISCONTINUITY-SEQUENCE:1\n/);
     assert.equal(publisher.snapshot().discontinuitySequence, 1);
   });
@@ -182,9 +194,9 @@ describe('publisher on temp dirs', () => {
     const { clock, make } = await rig(t);
     const publisher = make();
     await publisher.start();
-    const work = await publisher.beginRun();
-    await closeSegment(publisher, work, clock, 0, 3.6);
-    for (let i = 1; i < 6; i += 1) await closeSegment(publisher, work, clock, i, 2);
+    await publisher.beginRun();
+    await closeSegment(publisher, clock, 0, 3.6);
+    for (let i = 1; i < 6; i += 1) await closeSegment(publisher, clock, i, 2);
     assert.match(publisher.playlistText()!, /#EXT-X-TARGETDURATION:4\n/);
   });
 
@@ -192,8 +204,8 @@ describe('publisher on temp dirs', () => {
     const { publicDir, clock, make } = await rig(t);
     const publisher = make({ max_segments: 3 });
     await publisher.start();
-    const work = await publisher.beginRun();
-    for (let i = 0; i < 4; i += 1) await closeSegment(publisher, work, clock, i);
+    await publisher.beginRun();
+    for (let i = 0; i < 4; i += 1) await closeSegment(publisher, clock, i);
     // Segment 0 left a 6 s playlist at clock.now: RFC minimum 2 + 6 = 8 s; normal retention 16 s.
     const removedAt = clock.now;
     const seg0 = path.join(publicDir, 'seg-000000000.ts');
@@ -214,8 +226,8 @@ describe('publisher on temp dirs', () => {
     await publisher.start();
     await writeFile(path.join(publicDir, 'foreign.ts'), 'not ours');
     await writeFile(path.join(publicDir, 'seg-1.ts'), 'not ours either');
-    const work = await publisher.beginRun();
-    for (let i = 0; i < 4; i += 1) await closeSegment(publisher, work, clock, i);
+    await publisher.beginRun();
+    for (let i = 0; i < 4; i += 1) await closeSegment(publisher, clock, i);
     const removedAt = clock.now;
 
     disk.usedPercent = 75; // above cleanup_threshold_percent (70)
@@ -241,29 +253,25 @@ describe('publisher on temp dirs', () => {
     ]);
   });
 
-  test('bad input is rejected with named errors; missing or empty files are skipped', async (t) => {
-    const { dir, clock, make } = await rig(t);
+  test('bad input is rejected with named errors', async (t) => {
+    const { clock, make } = await rig(t);
     const publisher = make();
     await publisher.start();
-    await assert.rejects(publisher.publishSegment(path.join(dir, 'x.ts'), 2), InvalidSegmentError);
-    const work = await publisher.beginRun();
+    await publisher.beginRun();
     await assert.rejects(
-      publisher.publishSegment(path.join(work, 'a.ts'), Number.NaN),
-      /durationSeconds NaN/,
+      publisher.publishPart({ ...segmentPart(0, T0), durationSeconds: Number.NaN }),
+      (error: unknown) => error instanceof InvalidSegmentError && /NaN s is not allowed/.test(error.message),
     );
     await assert.rejects(
-      publisher.publishSegment(path.join(dir, 'outside.ts'), 2),
-      /not allowed: must be inside/,
-    );
-    await assert.rejects(
-      publisher.publishSegment(path.join(work, '..', 'run-1', '..', 'x.ts'), 2),
+      publisher.publishPart({ ...segmentPart(0, T0), data: Buffer.alloc(0) }),
       InvalidSegmentError,
     );
-    assert.equal(await publisher.publishSegment(path.join(work, 'segment00000.ts'), 2), null);
-    await writeFile(path.join(work, 'segment00001.ts'), '');
-    assert.equal(await publisher.publishSegment(path.join(work, 'segment00001.ts'), 2), null);
+    await assert.rejects(
+      publisher.publishPart({ ...segmentPart(0, T0), independent: false }),
+      /must start with an independent part/,
+    );
     assert.equal(publisher.snapshot().segmentsWrittenTotal, 0);
-    const ok = await closeSegment(publisher, work, clock, 2);
+    const ok = await closeSegment(publisher, clock, 2);
     assert.equal(ok?.sequence, 0);
   });
 
@@ -287,18 +295,16 @@ describe('publisher on temp dirs', () => {
     const { dir, publicDir, clock, make } = await rig(t);
     const publisher = make();
     await publisher.start();
-    let work = await publisher.beginRun();
-    for (let i = 0; i < 2; i += 1) await closeSegment(publisher, work, clock, i);
+    await publisher.beginRun();
+    for (let i = 0; i < 2; i += 1) await closeSegment(publisher, clock, i);
     await rm(dir, { recursive: true, force: true });
     // The timer's cleanup and a late publish must not throw.
     clock.now += 1000;
     await publisher.cleanup();
     assert.ok(existsSync(publicDir), 'public dir recreated');
     assert.equal(publisher.playlistText(), null, 'its segments are gone: no playlist pointing at them');
-    assert.equal(await publisher.publishSegment(path.join(work, 'segment00002.ts'), 2), null);
-    // The pipeline fails writing into the vanished work dir; the supervisor starts a new run.
-    work = await publisher.beginRun();
-    const next = await closeSegment(publisher, work, clock, 0);
+    await publisher.beginRun();
+    const next = await closeSegment(publisher, clock, 0);
     assert.equal(next?.sequence, 2);
     assert.equal(next?.discontinuity, true);
     assert.deepEqual(listedUris(publisher.playlistText()), ['seg-000000002.ts']);
@@ -309,13 +315,13 @@ describe('publisher on temp dirs', () => {
     const { publicDir, clock, make } = await rig(t);
     const publisher = make();
     await publisher.start();
-    const work = await publisher.beginRun();
-    await closeSegment(publisher, work, clock, 0);
+    await publisher.beginRun();
+    await closeSegment(publisher, clock, 0);
     await rm(path.join(publicDir, 'playlist.m3u8'));
     await mkdir(path.join(publicDir, 'playlist.m3u8')); // rename() over a directory fails
     const seen: number[] = [];
     publisher.onSegment((segment) => seen.push(segment.sequence));
-    await assert.rejects(closeSegment(publisher, work, clock, 1), HlsOutputError);
+    await assert.rejects(closeSegment(publisher, clock, 1), HlsOutputError);
     assert.deepEqual(seen, [1]);
     assert.deepEqual(listedUris(publisher.playlistText()), ['seg-000000000.ts', 'seg-000000001.ts']);
     assert.equal(publisher.snapshot().segmentsWrittenTotal, 2);
@@ -326,7 +332,7 @@ describe('publisher on temp dirs', () => {
     );
     // The obstacle goes away: the next segment is written normally.
     await rm(path.join(publicDir, 'playlist.m3u8'), { recursive: true });
-    await closeSegment(publisher, work, clock, 2);
+    await closeSegment(publisher, clock, 2);
     assert.equal(await readFile(path.join(publicDir, 'playlist.m3u8'), 'utf8'), publisher.playlistText());
   });
 
@@ -334,8 +340,8 @@ describe('publisher on temp dirs', () => {
     const { publicDir, clock, disk, make } = await rig(t);
     const publisher = make({ max_segments: 1 });
     await publisher.start();
-    const work = await publisher.beginRun();
-    for (let i = 0; i < 2; i += 1) await closeSegment(publisher, work, clock, i);
+    await publisher.beginRun();
+    for (let i = 0; i < 2; i += 1) await closeSegment(publisher, clock, i);
     disk.usedPercent = 99;
     // Interval: max(1 s, segment_duration) = 2 s here.
     await new Promise((resolve) => setTimeout(resolve, 2300));
@@ -347,12 +353,12 @@ describe('publisher on temp dirs', () => {
     const { publicDir, clock, make } = await rig(t);
     const publisher = make();
     await publisher.start();
-    const work = await publisher.beginRun();
-    await closeSegment(publisher, work, clock, 0);
+    await publisher.beginRun();
+    await closeSegment(publisher, clock, 0);
     await rm(publicDir, { recursive: true, force: true });
-    const next = await closeSegment(publisher, work, clock, 1);
+    const next = await closeSegment(publisher, clock, 1);
     assert.equal(next?.sequence, 1);
-    assert.equal(next?.discontinuity, true, 'players must not splice onto vanished segments without a tag');
+    // Segment 1 follows segment 0 without a gap: only the vanished one leaves, from the head.
     assert.deepEqual(listedUris(await readFile(path.join(publicDir, 'playlist.m3u8'), 'utf8')), [
       'seg-000000001.ts',
     ]);
@@ -364,8 +370,8 @@ describe('files removed behind the publisher', () => {
     const { publicDir, clock, make } = await rig(t);
     const publisher = make();
     await publisher.start();
-    const work = await publisher.beginRun();
-    for (let i = 0; i < 3; i++) await closeSegment(publisher, work, clock, i);
+    await publisher.beginRun();
+    for (let i = 0; i < 3; i++) await closeSegment(publisher, clock, i);
     // A playlist has no holes: whatever precedes a vanished segment leaves with it.
     await rm(path.join(publicDir, 'seg-000000000.ts'));
     await symlink('/etc/hostname', path.join(publicDir, 'seg-000000000.ts'));
@@ -382,15 +388,13 @@ describe('supervisor restart continuity', () => {
   async function firstLife(r: Rig): Promise<string> {
     const publisher = r.make({ max_segments: 3 });
     await publisher.start();
-    const work = await publisher.beginRun();
-    for (let i = 0; i < 5; i += 1) await closeSegment(publisher, work, r.clock, i);
-    // A partial segment hlssink2 was writing when the supervisor died.
-    await writeFile(path.join(work, 'segment00005.ts'), 'partial');
+    await publisher.beginRun();
+    for (let i = 0; i < 5; i += 1) await closeSegment(publisher, r.clock, i);
     await publisher.stop();
     return publisher.playlistText()!;
   }
 
-  test('continues the playlist, keeps retained files, sweeps only orphans of ours, empties .work', async (t) => {
+  test('continues the playlist, keeps retained files, sweeps only orphans of ours', async (t) => {
     const r = await rig(t);
     const before = await firstLife(r);
     assert.deepEqual(listedUris(before), ['seg-000000002.ts', 'seg-000000003.ts', 'seg-000000004.ts']);
@@ -398,6 +402,7 @@ describe('supervisor restart continuity', () => {
     for (const name of foreign) await writeFile(path.join(r.publicDir, name), 'foreign');
     await writeFile(path.join(r.publicDir, 'seg-000000006.ts'), 'orphan of ours');
     await writeFile(path.join(r.publicDir, '.playlist.m3u8.0123456789ab.tmp'), 'temp of ours');
+    await mkdir(path.join(r.dir, '.work'));
     await writeFile(path.join(r.dir, '.work', 'keep-me.txt'), 'foreign');
     await writeFile(path.join(r.dir, 'pipeline.pid'), '123');
     await writeFile(path.join(r.dir, '..state.json.0123456789ab.tmp'), 'temp of ours');
@@ -419,8 +424,8 @@ describe('supervisor restart continuity', () => {
     assert.ok(existsSync(path.join(r.dir, 'pipeline.pid')));
     assert.ok(!existsSync(path.join(r.dir, '..state.json.0123456789ab.tmp')));
 
-    const work = await publisher.beginRun();
-    const next = await closeSegment(publisher, work, r.clock, 0);
+    await publisher.beginRun();
+    const next = await closeSegment(publisher, r.clock, 0);
     assert.equal(next?.sequence, 7, 'never reuses a sequence whose name was seen on disk');
     assert.equal(next?.discontinuity, true);
     assert.match(publisher.playlistText()!, /seg-000000004\.ts\n#EXT-X-DISCONTINUITY\n/);
@@ -442,7 +447,8 @@ describe('supervisor restart continuity', () => {
     const publisher = r.make({ max_segments: 3 });
     await publisher.start();
     assert.equal(publisher.snapshot().mediaSequence, 2);
-    const next = await closeSegment(publisher, await publisher.beginRun(), r.clock, 0);
+    await publisher.beginRun();
+    const next = await closeSegment(publisher, r.clock, 0);
     assert.equal(next?.sequence, 5);
     assert.equal(next?.discontinuity, true);
   });
@@ -471,7 +477,23 @@ describe('supervisor restart continuity', () => {
     const publisher = r.make();
     await publisher.start();
     assert.equal(publisher.playlistText(), null);
-    const first = await closeSegment(publisher, await publisher.beginRun(), r.clock, 0);
+    await publisher.beginRun();
+    const first = await closeSegment(publisher, r.clock, 0);
     assert.equal(first?.sequence, 0);
+  });
+});
+
+describe('continuingSequence', () => {
+  test('after everything recorded and every plausible file of ours on disk', () => {
+    assert.equal(continuingSequence(5, []), 5);
+    assert.equal(continuingSequence(5, [2, 6]), 7);
+  });
+  test('a stray file far ahead (seg-999999999.ts) cannot push the sequence to the 9-digit limit', () => {
+    assert.equal(continuingSequence(5, [999_999_999, 4]), 5);
+    assert.equal(continuingSequence(5, [5 + 999]), 1005);
+    assert.equal(continuingSequence(5, [5 + 1000]), 5);
+  });
+  test('never beyond the largest sequence a name can carry', () => {
+    assert.equal(continuingSequence(2_000_000_000, []), 999_999_999);
   });
 });

@@ -72,7 +72,8 @@ export function parseReloadRequest(query: Record<string, string | string[] | und
   const msn = integer('_HLS_msn');
   const part = integer('_HLS_part');
   if (msn === null) {
-    if (part !== null) throw new BadReloadRequestError('query parameter _HLS_part is only allowed with _HLS_msn');
+    if (part !== null)
+      throw new BadReloadRequestError('query parameter _HLS_part is only allowed with _HLS_msn');
     return null;
   }
   return { msn, part };

@@ -214,11 +214,17 @@ describe('HLS routes serving a real publisher', () => {
     const { port } = server.address() as AddressInfo;
     await publisher.start();
     assert.equal((await request(port, 'GET', '/hls/desktop/playlist.m3u8')).status, 404);
-    const work = await publisher.beginRun();
+    await publisher.beginRun();
     for (let i = 0; i < 7; i += 1) {
-      const file = path.join(work, `segment${String(i).padStart(5, '0')}.ts`);
-      await writeFile(file, Buffer.alloc(500, i));
-      await publisher.publishSegment(file, 2);
+      await publisher.publishPart({
+        data: Buffer.alloc(500, i),
+        durationSeconds: 2,
+        independent: true,
+        startsSegment: true,
+        endsSegment: true,
+        frames: 30,
+        programDateTime: Date.now(),
+      });
     }
     const answer = await request(port, 'GET', '/hls/desktop/playlist.m3u8');
     assert.equal(answer.status, 200);
