@@ -110,6 +110,19 @@ describe('renderPlaylist with Low-Latency HLS', () => {
     );
   });
 
+  test('the parts window holds for segment durations summed from their parts (ten 0.2 s parts)', () => {
+    // The publisher sums its parts' durations: 10 × 0.2 is 1.9999999999999998 in floating point.
+    const summed = Array.from({ length: 10 }, () => 0.2).reduce((sum, seconds) => sum + seconds, 0);
+    const segments = [10, 11, 12, 13, 14].map((sequence) => segment(sequence, { durationSeconds: summed }));
+    const text = renderPlaylist(model(segments), view(null));
+    assert.ok(text!.includes('#EXTINF:2.000,'));
+    // Three 2 s segments fill three target durations: the parts of 11 must not be listed.
+    assert.deepEqual(
+      partUris(text),
+      [...partsOf(12), ...partsOf(13), ...partsOf(14)].map((p) => p.uri),
+    );
+  });
+
   test('the parts window counts seconds, not segments: short segments keep more of them', () => {
     const short = [20, 21, 22, 23, 24, 25, 26].map((sequence) =>
       segment(sequence, { durationSeconds: 1, parts: partsOf(sequence, 5) }),
