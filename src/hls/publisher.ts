@@ -60,7 +60,7 @@ import {
   windowSize,
 } from './retention.ts';
 import { type PublisherState, readState, STATE_FILE_NAME, StateFileError, writeState } from './state-file.ts';
-import type { HlsPublisher, HlsSnapshot, PartRef, PublicSegment } from './types.ts';
+import type { HlsPublisher, HlsSnapshot, PartRef, PublicSegment, PublishedPart } from './types.ts';
 
 export const PUBLIC_DIR_NAME = 'desktop';
 const PLAYLIST_NAME_PATTERN = /^playlist\.m3u8$/;
@@ -111,6 +111,8 @@ export interface LocalHlsPublisher extends HlsPublisher {
   liveEdge(): { msn: number; parts: number };
   /** The bytes of a listed part, or null. */
   partData(name: string): Buffer | null;
+  /** Called when a waitForMedia() that had to wait ends: how long it waited, and whether the media came. */
+  onReloadWait(listener: (waitedSeconds: number, satisfied: boolean) => void): void;
   /**
    * The bytes of a segment the playlist lists now (kept in memory from when it was published),
    * or null: HTTP then reads the file. Players fetch exactly these, many times over.
@@ -164,7 +166,8 @@ export function createHlsPublisher(options: HlsPublisherOptions): LocalHlsPublis
   let started = false;
   let timer: NodeJS.Timeout | null = null;
   const listeners: Array<(segment: PublicSegment) => void> = [];
-  const partListeners: Array<(part: PartRef) => void> = [];
+  const partListeners: Array<(part: PublishedPart) => void> = [];
+  const reloadWaitListeners: Array<(waitedSeconds: number, satisfied: boolean) => void> = [];
   interface Waiter {
     msn: number;
     part: number | null;
@@ -615,7 +618,7 @@ export function createHlsPublisher(options: HlsPublisherOptions): LocalHlsPublis
       partBytes.set(ref.uri, part.data);
       const written = part.endsSegment ? closeOpenSegment() : null;
       refreshLive();
-      for (const listener of partListeners) listener(ref);
+      for (const listener of partListeners) listener({ ...ref, programDateTime: part.programDateTime });
       return written ?? Promise.resolve(null);
     },
 
@@ -642,22 +645,23 @@ export function createHlsPublisher(options: HlsPublisherOptions): LocalHlsPublis
 
     waitForMedia(msn, part, timeoutMs) {
       if (holds(msn, part)) return Promise.resolve(true);
+      const started = now();
       return new Promise<boolean>((resolve) => {
         let timer: NodeJS.Timeout | undefined;
-        const waiter: Waiter = {
-          msn,
-          part,
-          resolve: (ready) => {
-            clearTimeout(timer);
-            resolve(ready);
-          },
-        };
-        timer = setTimeout(() => {
+        const settle = (ready: boolean) => {
+          clearTimeout(timer);
           waiters.delete(waiter);
-          resolve(false);
-        }, timeoutMs);
+          for (const listener of reloadWaitListeners) listener((now() - started) / 1000, ready);
+          resolve(ready);
+        };
+        const waiter: Waiter = { msn, part, resolve: settle };
+        timer = setTimeout(() => settle(false), timeoutMs);
         waiters.add(waiter);
       });
+    },
+
+    onReloadWait(listener) {
+      reloadWaitListeners.push(listener);
     },
 
     onPart(listener) {

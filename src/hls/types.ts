@@ -16,6 +16,9 @@ export interface PublicSegment {
   parts?: PartRef[];
 }
 
+/** A part as it was listed, with the wall-clock time of its first frame (epoch ms). */
+export type PublishedPart = PartRef & { programDateTime: number };
+
 /** A Low-Latency HLS partial segment as listed by EXT-X-PART. */
 export interface PartRef {
   uri: string;
@@ -85,5 +88,5 @@ export interface HlsPublisher {
   /** Called after every published segment (metrics histograms). */
   onSegment(listener: (segment: PublicSegment) => void): void;
   /** Called after every listed part. */
-  onPart(listener: (part: PartRef) => void): void;
+  onPart(listener: (part: PublishedPart) => void): void;
 }

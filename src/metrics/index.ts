@@ -1,10 +1,10 @@
 import type { Middleware } from 'koa';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import type { Config } from '../config/schema.ts';
-import type { HlsSnapshot, PublicSegment } from '../hls/types.ts';
 import type { Logger } from '../logger.ts';
 import type { SupervisorSnapshot } from '../pipeline/types.ts';
 import { amdGpuCollector } from './collectors/amdgpu.ts';
+import type { HlsCollectorDeps } from './collectors/hls.ts';
 import { hlsCollector } from './collectors/hls.ts';
 import { type HostSource, hostCollector, systemHostSource } from './collectors/host.ts';
 import { identityCollector } from './collectors/identity.ts';
@@ -18,7 +18,7 @@ export interface MetricsDeps {
   config: Config;
   logger: Logger;
   supervisor: { snapshot(): SupervisorSnapshot };
-  hls: { snapshot(): HlsSnapshot; onSegment(listener: (s: PublicSegment) => void): void };
+  hls: HlsCollectorDeps['hls'];
   /** Optional picture tap (frozen/black screen detection, may land later). */
   picture?: { snapshot(): PictureSnapshot | null };
   version: string;

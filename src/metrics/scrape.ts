@@ -7,7 +7,12 @@ export interface CollectorMetrics {
   /** A counter that mirrors a total kept elsewhere (set it with `setCounter`). */
   counter<L extends string = never>(name: string, help: string, labelNames?: readonly L[]): Counter<L>;
   /** A histogram fed by events rather than at scrape time (it has no collect hook). */
-  histogram(name: string, help: string, buckets: readonly number[]): Histogram;
+  histogram<L extends string = never>(
+    name: string,
+    help: string,
+    buckets: readonly number[],
+    labelNames?: readonly L[],
+  ): Histogram<L>;
 }
 
 /** Refreshes the collector's metrics; may throw (the scrape still succeeds, see ScrapeCoordinator). */
@@ -111,7 +116,8 @@ export class ScrapeCoordinator {
     entry.update = definition.setup({
       gauge: (name, help, labelNames = []) => new Gauge({ name, help, labelNames, registers, collect }),
       counter: (name, help, labelNames = []) => new Counter({ name, help, labelNames, registers, collect }),
-      histogram: (name, help, buckets) => new Histogram({ name, help, buckets: [...buckets], registers }),
+      histogram: (name, help, buckets, labelNames = []) =>
+        new Histogram({ name, help, buckets: [...buckets], labelNames: [...labelNames], registers }),
     });
     this.#collectors.set(entry.name, entry);
   }

@@ -1,7 +1,7 @@
 /** Fake snapshots and sources for the metrics unit tests (mocks live only in unit tests). */
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
-import type { HlsSnapshot, PublicSegment } from '../../src/hls/types.ts';
+import type { HlsSnapshot, PublicSegment, PublishedPart } from '../../src/hls/types.ts';
 import type { Logger } from '../../src/logger.ts';
 import type { HostSource } from '../../src/metrics/collectors/host.ts';
 import type { SupervisorSnapshot } from '../../src/pipeline/types.ts';
@@ -82,14 +82,28 @@ export function hlsSnapshot(overrides: Partial<HlsSnapshot> = {}): HlsSnapshot {
 export class FakeHls {
   current: HlsSnapshot = hlsSnapshot();
   readonly #listeners: ((segment: PublicSegment) => void)[] = [];
+  readonly #partListeners: ((part: PublishedPart) => void)[] = [];
+  readonly #waitListeners: ((waitedSeconds: number, satisfied: boolean) => void)[] = [];
   snapshot(): HlsSnapshot {
     return this.current;
   }
   onSegment(listener: (segment: PublicSegment) => void): void {
     this.#listeners.push(listener);
   }
+  onPart(listener: (part: PublishedPart) => void): void {
+    this.#partListeners.push(listener);
+  }
+  onReloadWait(listener: (waitedSeconds: number, satisfied: boolean) => void): void {
+    this.#waitListeners.push(listener);
+  }
   emit(published: PublicSegment): void {
     for (const listener of this.#listeners) listener(published);
+  }
+  emitPart(part: PublishedPart): void {
+    for (const listener of this.#partListeners) listener(part);
+  }
+  emitReloadWait(waitedSeconds: number, satisfied: boolean): void {
+    for (const listener of this.#waitListeners) listener(waitedSeconds, satisfied);
   }
 }
 

@@ -43,8 +43,6 @@ export interface LowLatencySource {
   partData(name: string): Buffer | null;
   /** How long a blocking request may wait: RFC 8216bis allows three target durations. */
   blockTimeoutMs(): number;
-  /** Told how long each blocking request waited, and whether it got what it asked for. */
-  onBlockingReload?: (waitedSeconds: number, satisfied: boolean) => void;
 }
 
 /** A playlist request may ask for a media sequence at most this far past the live edge (RFC 8216bis §6.2.5.2). */
@@ -239,10 +237,7 @@ export function createHlsRouter(options: HlsRouterOptions): Router {
           };
           return;
         }
-        const started = performance.now();
-        const ready = await live.waitForMedia(reload.msn, reload.part, live.blockTimeoutMs());
-        live.onBlockingReload?.((performance.now() - started) / 1000, ready);
-        if (!ready) {
+        if (!(await live.waitForMedia(reload.msn, reload.part, live.blockTimeoutMs()))) {
           ctx.status = 503;
           ctx.set('Retry-After', '1');
           ctx.body = { error: `media sequence ${reload.msn} did not arrive in time` };

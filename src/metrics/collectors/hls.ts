@@ -1,11 +1,17 @@
 import type { Config } from '../../config/schema.ts';
-import type { HlsSnapshot, PublicSegment } from '../../hls/types.ts';
+import type { HlsSnapshot, PublicSegment, PublishedPart } from '../../hls/types.ts';
 import type { SupervisorSnapshot } from '../../pipeline/types.ts';
 import { type CollectorDefinition, setCounter } from '../scrape.ts';
 
 export interface HlsCollectorDeps {
   config: Pick<Config, 'segment_duration'>;
-  hls: { snapshot(): HlsSnapshot; onSegment(listener: (segment: PublicSegment) => void): void };
+  hls: {
+    snapshot(): HlsSnapshot;
+    onSegment(listener: (segment: PublicSegment) => void): void;
+    onPart(listener: (part: PublishedPart) => void): void;
+    /** Blocking playlist reloads that had to wait (the local publisher only). */
+    onReloadWait?(listener: (waitedSeconds: number, satisfied: boolean) => void): void;
+  };
   supervisor: { snapshot(): SupervisorSnapshot };
   /** epoch ms */
   now: () => number;
@@ -15,6 +21,16 @@ export const SEGMENT_DURATION_BUCKETS = [0.5, 1, 1.5, 2, 3, 4, 6, 8, 10, 15, 20]
 export const SEGMENT_SIZE_BUCKETS = [16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192].map(
   (kib) => kib * 1024,
 );
+
+/** How long after its media ended a part or segment was listed: a frame or so when healthy. */
+export const PUBLISH_LAG_BUCKETS = [0.025, 0.05, 0.1, 0.15, 0.25, 0.5, 1, 2, 5];
+/** A blocking reload waits about one part; three target durations at most. */
+export const RELOAD_WAIT_BUCKETS = [0.05, 0.1, 0.2, 0.3, 0.5, 1, 2, 4, 8];
+
+/** Seconds between the end of a piece of media (its PDT + duration) and `nowMs`. Pure. */
+export function publishLagSeconds(nowMs: number, programDateTime: number, durationSeconds: number): number {
+  return Math.max(0, (nowMs - programDateTime) / 1000 - durationSeconds);
+}
 
 export interface WindowRates {
   bytesPerSecond: number;
@@ -104,13 +120,44 @@ export function hlsCollector(deps: HlsCollectorDeps): CollectorDefinition {
       );
       const framesPerSecond = metrics.gauge(
         'desktop_streamer_hls_output_frames_per_second',
-        'Measured frame rate over the playlist window, frames counted in the MPEG-TS (NaN when unknown).',
+        'Measured frame rate over the playlist window, frames counted by the packager (NaN when unknown).',
+      );
+
+      const parts = metrics.counter(
+        'desktop_streamer_hls_parts_published_total',
+        'Low-Latency HLS parts listed.',
+      );
+      const lagOf = metrics.histogram(
+        'desktop_streamer_hls_publish_lag_seconds',
+        'Time from the end of a part or segment (PDT + duration) to its listing in the playlist.',
+        PUBLISH_LAG_BUCKETS,
+        ['kind'],
+      );
+      const reloadWaits = metrics.histogram(
+        'desktop_streamer_hls_blocking_reload_wait_seconds',
+        'How long blocking playlist reloads (_HLS_msn/_HLS_part) waited, by whether the media came in time.',
+        RELOAD_WAIT_BUCKETS,
+        ['outcome'],
       );
 
       deps.hls.onSegment((segment) => {
         durations.observe(segment.durationSeconds);
         sizes.observe(segment.bytes);
+        lagOf.observe(
+          { kind: 'segment' },
+          publishLagSeconds(deps.now(), segment.programDateTime, segment.durationSeconds),
+        );
       });
+      deps.hls.onPart((part) => {
+        parts.inc();
+        lagOf.observe(
+          { kind: 'part' },
+          publishLagSeconds(deps.now(), part.programDateTime, part.durationSeconds),
+        );
+      });
+      deps.hls.onReloadWait?.((waitedSeconds, satisfied) =>
+        reloadWaits.observe({ outcome: satisfied ? 'ready' : 'timeout' }, waitedSeconds),
+      );
 
       return () => {
         const snapshot = deps.hls.snapshot();

@@ -1,6 +1,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { hlsCollector, segmentLagSeconds, windowRates } from '../../../src/metrics/collectors/hls.ts';
+import {
+  hlsCollector,
+  publishLagSeconds,
+  segmentLagSeconds,
+  windowRates,
+} from '../../../src/metrics/collectors/hls.ts';
 import { FakeHls, FakeSupervisor, NOW, recordingLogger, segment } from '../fakes.ts';
 import { registryWith, sampleValue, scrapeSamples, seriesOf } from '../samples.ts';
 
@@ -88,4 +93,46 @@ test('histograms are fed by every published segment', async () => {
   assert.equal(sampleValue(samples, 'desktop_streamer_hls_segment_size_bytes_bucket', { le: 524288 }), 2);
   assert.equal(sampleValue(samples, 'desktop_streamer_hls_segment_size_bytes_bucket', { le: '+Inf' }), 3);
   assert.ok(seriesOf(samples, 'desktop_streamer_hls_segment_size_bytes_bucket').length > 5);
+});
+
+test('publishLagSeconds: from the end of the media (PDT + duration) to now, never negative', () => {
+  assert.ok(Math.abs(publishLagSeconds(10_000, 9_700, 0.2) - 0.1) < 1e-9);
+  assert.equal(publishLagSeconds(10_000, 9_900, 0.2), 0, 'a PDT slightly ahead of the clock');
+});
+
+test('parts, publish lag by kind and blocking reload waits by outcome', async () => {
+  const { hls, registry } = setup();
+  hls.emitPart({
+    uri: 'seg-000000005.p0.ts',
+    durationSeconds: 0.2,
+    independent: true,
+    programDateTime: NOW - 250,
+  });
+  hls.emitPart({
+    uri: 'seg-000000005.p1.ts',
+    durationSeconds: 0.2,
+    independent: false,
+    programDateTime: NOW - 50,
+  });
+  hls.emit(segment(5, { durationSeconds: 2, programDateTime: NOW - 2100 }));
+  hls.emitReloadWait(0.18, true);
+  hls.emitReloadWait(6, false);
+  const samples = await scrapeSamples(registry);
+  assert.equal(sampleValue(samples, 'desktop_streamer_hls_parts_published_total'), 2);
+  assert.equal(sampleValue(samples, 'desktop_streamer_hls_publish_lag_seconds_count', { kind: 'part' }), 2);
+  const partLag = sampleValue(samples, 'desktop_streamer_hls_publish_lag_seconds_sum', { kind: 'part' });
+  assert.ok(Math.abs(partLag - 0.05) < 1e-9, `part lag sum ${partLag}`);
+  assert.ok(
+    Math.abs(
+      sampleValue(samples, 'desktop_streamer_hls_publish_lag_seconds_sum', { kind: 'segment' }) - 0.1,
+    ) < 1e-9,
+  );
+  assert.equal(
+    sampleValue(samples, 'desktop_streamer_hls_blocking_reload_wait_seconds_count', { outcome: 'ready' }),
+    1,
+  );
+  assert.equal(
+    sampleValue(samples, 'desktop_streamer_hls_blocking_reload_wait_seconds_sum', { outcome: 'timeout' }),
+    6,
+  );
 });
