@@ -134,7 +134,11 @@ export const DEFAULT_CONFIG: Config = {
   relay_url: null,
 };
 
-/** Seconds without a new segment after which a running pipeline is declared stalled. */
+/**
+ * Seconds without a new segment after which /api/health calls the stream stale: three segments
+ * (at least 6 s), or stall_timeout when that is longer. (The supervisor's own stall detection
+ * watches frames: mediaStallSeconds in src/pipeline/supervisor.ts.)
+ */
 export function stallTimeoutSeconds(config: Pick<Config, 'stall_timeout' | 'segment_duration'>): number {
-  return config.stall_timeout ?? Math.max(6, 3 * config.segment_duration);
+  return Math.max(6, 3 * config.segment_duration, config.stall_timeout ?? 0);
 }
