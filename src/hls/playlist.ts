@@ -214,7 +214,8 @@ function entriesWithParts(model: PlaylistModel): number {
   const window = PARTS_WINDOW_TARGET_DURATIONS * model.targetDurationSeconds;
   let seconds = 0;
   let count = 0;
-  for (let i = model.entries.length - 1; i >= 0 && seconds < window; i--) {
+  // Half a millisecond of slack: durations summed from parts are not exact in floating point.
+  for (let i = model.entries.length - 1; i >= 0 && seconds < window - 0.0005; i--) {
     seconds += model.entries[i]!.segment.durationSeconds;
     count++;
   }

@@ -60,7 +60,7 @@ import {
   windowSize,
 } from './retention.ts';
 import { type PublisherState, readState, STATE_FILE_NAME, StateFileError, writeState } from './state-file.ts';
-import type { HlsPublisher, HlsSnapshot, PartRef, PublicSegment, PublishedPart } from './types.ts';
+import type { HlsPublisher, HlsSnapshot, LiveEdge, PartRef, PublicSegment, PublishedPart } from './types.ts';
 
 export const PUBLIC_DIR_NAME = 'desktop';
 const PLAYLIST_NAME_PATTERN = /^playlist\.m3u8$/;
@@ -107,8 +107,8 @@ export interface LocalHlsPublisher extends HlsPublisher {
    * later one; false after `timeoutMs` (blocking playlist reload, RFC 8216bis §6.2.5.2).
    */
   waitForMedia(msn: number, part: number | null, timeoutMs: number): Promise<boolean>;
-  /** Where the playlist stands: the next media sequence and how many parts of it are listed. */
-  liveEdge(): { msn: number; parts: number };
+  /** Where the playlist stands (see LiveEdge). */
+  liveEdge(): LiveEdge;
   /** The bytes of a listed part, or null. */
   partData(name: string): Buffer | null;
   /** Called when a waitForMedia() that had to wait ends: how long it waited, and whether the media came. */
@@ -175,8 +175,9 @@ export function createHlsPublisher(options: HlsPublisherOptions): LocalHlsPublis
   }
   const waiters = new Set<Waiter>();
 
-  function liveEdge(): { msn: number; parts: number } {
-    return open ? { msn: open.sequence, parts: open.parts.length } : { msn: model.nextSequence, parts: 0 };
+  function liveEdge(): LiveEdge {
+    const msn = open ? open.sequence : model.nextSequence;
+    return { msn, parts: open?.parts.length ?? 0, hinted: producing };
   }
 
   /** Segment `msn` is complete, or its part `part` is listed, or something later is. */
@@ -191,7 +192,9 @@ export function createHlsPublisher(options: HlsPublisherOptions): LocalHlsPublis
     const view: LowLatencyView = {
       ...timing,
       open,
-      preloadHint: producing ? partFileName(liveEdge().msn, liveEdge().parts) : null,
+      preloadHint: producing
+        ? partFileName(open?.sequence ?? model.nextSequence, open?.parts.length ?? 0)
+        : null,
     };
     liveText = renderPlaylist(model, view);
     for (const waiter of waiters) {
@@ -468,7 +471,9 @@ export function createHlsPublisher(options: HlsPublisherOptions): LocalHlsPublis
     open = null;
     const data = Buffer.concat(closing.data);
     const time = now();
-    const durationSeconds = closing.parts.reduce((sum, part) => sum + part.durationSeconds, 0);
+    // In whole milliseconds, as the playlist writes it: ten 0.2 s parts make 2, not 1.9999999999999998.
+    const durationSeconds =
+      Math.round(closing.parts.reduce((sum, part) => sum + part.durationSeconds, 0) * 1000) / 1000;
     const result = appendSegment(
       model,
       {

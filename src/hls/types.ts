@@ -16,6 +16,16 @@ export interface PublicSegment {
   parts?: PartRef[];
 }
 
+/** Where the live playlist stands. */
+export interface LiveEdge {
+  /** The segment being assembled, or the next one when none is open. */
+  msn: number;
+  /** Parts of it listed so far. */
+  parts: number;
+  /** A run is producing, so part `parts` of `msn` is announced (EXT-X-PRELOAD-HINT). */
+  hinted: boolean;
+}
+
 /** A part as it was listed, with the wall-clock time of its first frame (epoch ms). */
 export type PublishedPart = PartRef & { programDateTime: number };
 

@@ -10,6 +10,12 @@ import { partFileName, segmentFileName } from '../../src/hls/playlist.ts';
 import { createHlsPublisher, InvalidSegmentError, type LocalHlsPublisher } from '../../src/hls/publisher.ts';
 import type { NewPart } from '../../src/hls/types.ts';
 
+/** Where the live edge stands, without the hint flag (checked where it matters). */
+function edgeOf(publisher: { liveEdge(): { msn: number; parts: number } }): { msn: number; parts: number } {
+  const { msn, parts } = publisher.liveEdge();
+  return { msn, parts };
+}
+
 const logger = pino({ level: 'silent' });
 const T0 = Date.UTC(2026, 11, 2, 3, 0, 0);
 const PARTS_PER_SEGMENT = 10;
@@ -100,7 +106,7 @@ describe('publisher: Low-Latency HLS', () => {
   test('nothing is served before the first part; after beginRun the hint names part 0 of sequence 0', async (t) => {
     const r = await rig(t);
     assert.equal(r.publisher.livePlaylistText(), null);
-    assert.deepEqual(r.publisher.liveEdge(), { msn: 0, parts: 0 });
+    assert.deepEqual(edgeOf(r.publisher), { msn: 0, parts: 0 });
     await r.publisher.beginRun();
     assert.equal(r.publisher.livePlaylistText(), null, 'no playlist without a part or segment');
     await r.publisher.publishPart(part(0, 0, r.clock));
@@ -114,7 +120,7 @@ describe('publisher: Low-Latency HLS', () => {
     ]);
     assert.ok(text.endsWith('#EXT-X-PRELOAD-HINT:TYPE=PART,URI="seg-000000000.p1.ts"\n'));
     assert.ok(!text.includes('#EXT-X-DISCONTINUITY\n'), 'the very first run is no discontinuity');
-    assert.deepEqual(r.publisher.liveEdge(), { msn: 0, parts: 1 });
+    assert.deepEqual(edgeOf(r.publisher), { msn: 0, parts: 1 });
   });
 
   test('a segment is the concatenation of its parts, written when its last part comes', async (t) => {
@@ -132,7 +138,7 @@ describe('publisher: Low-Latency HLS', () => {
     assert.ok(file.equals(expectedBytes(0)));
     assert.equal(segment.bytes, file.length);
     assert.ok(r.publisher.listedSegmentData(segmentFileName(0))!.equals(file));
-    assert.deepEqual(r.publisher.liveEdge(), { msn: 1, parts: 0 });
+    assert.deepEqual(edgeOf(r.publisher), { msn: 1, parts: 0 });
     // The served playlist: the complete segment with its parts, then the hint for the next one.
     const text = r.publisher.livePlaylistText()!;
     assert.deepEqual(
@@ -173,7 +179,7 @@ describe('publisher: Low-Latency HLS', () => {
         '',
       ].join('\n'),
     );
-    assert.deepEqual(r.publisher.liveEdge(), { msn: 1, parts: 3 });
+    assert.deepEqual(edgeOf(r.publisher), { msn: 1, parts: 3 });
     assert.ok(r.publisher.partData(partFileName(1, 2))!.equals(part(1, 2, r.clock).data));
     assert.equal(r.publisher.partData(partFileName(1, 3)), null, 'not yet published');
   });
@@ -260,7 +266,8 @@ describe('publisher: Low-Latency HLS', () => {
     const text = r.publisher.livePlaylistText()!;
     assert.ok(!text.includes('#EXT-X-PRELOAD-HINT'), 'no producer: nothing to hint');
     assert.match(text, /#EXTINF:0\.800,\nseg-000000001\.ts\n$/);
-    assert.deepEqual(r.publisher.liveEdge(), { msn: 2, parts: 0 });
+    assert.deepEqual(edgeOf(r.publisher), { msn: 2, parts: 0 });
+    assert.equal(r.publisher.liveEdge().hinted, false, 'a request for the next part is not held');
     // endRun with nothing open is harmless.
     await r.publisher.endRun();
     assert.equal(r.publisher.snapshot().segments.length, 2);
@@ -310,14 +317,14 @@ describe('publisher: Low-Latency HLS', () => {
       InvalidSegmentError,
     );
     assert.equal(r.publisher.livePlaylistText(), null);
-    assert.deepEqual(r.publisher.liveEdge(), { msn: 0, parts: 0 });
+    assert.deepEqual(edgeOf(r.publisher), { msn: 0, parts: 0 });
     // After a completed segment too: the next segment's first part must be independent.
     await publishParts(r, 0);
     await assert.rejects(
       r.publisher.publishPart(part(1, 1, r.clock, { startsSegment: false, independent: false })),
       InvalidSegmentError,
     );
-    assert.deepEqual(r.publisher.liveEdge(), { msn: 1, parts: 0 });
+    assert.deepEqual(edgeOf(r.publisher), { msn: 1, parts: 0 });
   });
 
   test('a part without bytes or with a non-positive duration is refused', async (t) => {
@@ -340,7 +347,7 @@ describe('publisher: Low-Latency HLS', () => {
     await r.publisher.beginRun();
     await publishParts(r, 0, 0, 5);
     await r.publisher.publishPart(part(1, 0, r.clock));
-    assert.deepEqual(r.publisher.liveEdge(), { msn: 1, parts: 1 });
+    assert.deepEqual(edgeOf(r.publisher), { msn: 1, parts: 1 });
     await r.publisher.endRun();
     const file = await readFile(path.join(r.publicDir, segmentFileName(0)));
     assert.ok(file.equals(expectedBytes(0, 0, 5)));

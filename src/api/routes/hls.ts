@@ -11,6 +11,7 @@ import path from 'node:path';
 import Router from '@koa/router';
 import type Koa from 'koa';
 import { PART_NAME_PATTERN, PLAYLIST_FILE_NAME, SEGMENT_NAME_PATTERN } from '../../hls/playlist.ts';
+import type { LiveEdge } from '../../hls/types.ts';
 
 export const PLAYLIST_CONTENT_TYPE = 'application/vnd.apple.mpegurl';
 export const SEGMENT_CONTENT_TYPE = 'video/mp2t';
@@ -39,7 +40,7 @@ export interface HlsRouterOptions {
 
 export interface LowLatencySource {
   waitForMedia(msn: number, part: number | null, timeoutMs: number): Promise<boolean>;
-  liveEdge(): { msn: number; parts: number };
+  liveEdge(): LiveEdge;
   partData(name: string): Buffer | null;
   /** How long a blocking request may wait: RFC 8216bis allows three target durations. */
   blockTimeoutMs(): number;
@@ -199,7 +200,7 @@ async function servePart(ctx: Koa.Context, live: LowLatencySource, name: string)
     const msn = Number(sequence);
     const part = Number(index);
     const edge = live.liveEdge();
-    const announced = msn === edge.msn && part === edge.parts;
+    const announced = edge.hinted && msn === edge.msn && part === edge.parts;
     if (announced && (await live.waitForMedia(msn, part, live.blockTimeoutMs()))) data = live.partData(name);
   }
   if (!data) return notFound(ctx);
@@ -229,11 +230,13 @@ export function createHlsRouter(options: HlsRouterOptions): Router {
         return;
       }
       if (reload) {
+        // The newest media sequence listed: the open segment once it has a part, else the one before it.
         const edge = live.liveEdge();
-        if (reload.msn > edge.msn + MAX_MSN_AHEAD) {
+        const newest = edge.parts > 0 ? edge.msn : edge.msn - 1;
+        if (reload.msn > newest + MAX_MSN_AHEAD) {
           ctx.status = 400;
           ctx.body = {
-            error: `_HLS_msn=${reload.msn} is too far ahead: the playlist is at ${edge.msn} (at most ${MAX_MSN_AHEAD} more allowed)`,
+            error: `_HLS_msn=${reload.msn} is too far ahead: the newest media sequence is ${newest} (at most ${MAX_MSN_AHEAD} more allowed)`,
           };
           return;
         }

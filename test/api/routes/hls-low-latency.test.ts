@@ -60,7 +60,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** A live edge the test moves by hand, with the publisher's waiting rule. */
 class FakeLive implements LowLatencySource {
-  edge = { msn: 5, parts: 2 };
+  edge = { msn: 5, parts: 2, hinted: true };
   readonly parts = new Map<string, Buffer>();
   timeoutMs = 3000;
   readonly #waiters = new Set<{ msn: number; part: number | null; resolve: (ready: boolean) => void }>();
@@ -112,14 +112,14 @@ class FakeLive implements LowLatencySource {
   publishPart(): string {
     const name = partFileName(this.edge.msn, this.edge.parts);
     this.parts.set(name, partBytes(this.edge.msn, this.edge.parts));
-    this.edge = { msn: this.edge.msn, parts: this.edge.parts + 1 };
+    this.edge = { msn: this.edge.msn, parts: this.edge.parts + 1, hinted: true };
     this.#wake();
     return name;
   }
 
   /** The open segment is complete: the next one is announced. */
   closeSegment(): void {
-    this.edge = { msn: this.edge.msn + 1, parts: 0 };
+    this.edge = { msn: this.edge.msn + 1, parts: 0, hinted: true };
     this.#wake();
   }
 
