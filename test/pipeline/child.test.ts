@@ -1,10 +1,31 @@
 import assert from 'node:assert/strict';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { pino } from 'pino';
 import type { BusEvent } from '../../src/pipeline/bus-parser.ts';
 import { type ChildExit, PipelineChild } from '../../src/pipeline/child.ts';
 
 const logger = pino({ level: 'silent' });
+const CHILDREN = new URL('../fixtures/children/', import.meta.url).pathname;
+
+function isGone(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+}
+
+async function until(what: string, predicate: () => boolean | Promise<boolean>, timeoutMs = 10_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await predicate())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for: ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
 
 function child(command: string, argv: string[]) {
   const exits: ChildExit[] = [];
@@ -41,5 +62,71 @@ describe('PipelineChild (real processes)', () => {
     assert.equal(exits[0]?.code, 3);
     assert.equal(exits[0]?.requested, false);
     assert.ok(events.length > 0, 'the line before the exit was parsed before onExit');
+  });
+
+  it('hands what the pipeline writes on fd 5 to onMedia, all of it before the exit', async () => {
+    const media: Buffer[] = [];
+    let bytesAtExit: number | null = null;
+    const pipeline = new PipelineChild({
+      command: 'sh',
+      argv: ['-c', 'printf "ts bytes" >&5; printf " and more" >&5; exit 0'],
+      logger,
+      onEvent: () => {},
+      onExit: () => {
+        bytesAtExit = Buffer.concat(media).length;
+      },
+      onMedia: (chunk) => media.push(chunk),
+    });
+    pipeline.start();
+    const exit = await pipeline.exited();
+    assert.equal(Buffer.concat(media).toString(), 'ts bytes and more');
+    assert.equal(exit?.code, 0);
+    assert.equal(bytesAtExit, 'ts bytes and more'.length, 'every byte was read when onExit ran');
+  });
+
+  it('stop() gives up waiting after SIGKILL + 2 s when the exit never shows (pipes held by a grandchild)', async (t) => {
+    const dir = await mkdtemp(join(tmpdir(), 'ds-child-'));
+    const pidFile = join(dir, 'grandchild.pid');
+    let grandchild: number | null = null;
+    t.after(async () => {
+      if (grandchild !== null && !isGone(grandchild)) process.kill(grandchild, 'SIGKILL');
+      await rm(dir, { recursive: true, force: true });
+    });
+    const exits: ChildExit[] = [];
+    const stopTimeoutMs = 300;
+    const pipeline = new PipelineChild({
+      command: join(CHILDREN, 'leaves-grandchild.sh'),
+      argv: [],
+      logger,
+      env: { FAKE_GRANDCHILD_PIDFILE: pidFile },
+      stopTimeoutMs,
+      onEvent: () => {},
+      onExit: (exit) => exits.push(exit),
+      onMedia: () => {},
+    });
+    pipeline.start();
+    const pid = pipeline.pid!;
+    await until('the grandchild runs', async () => {
+      grandchild = Number(await readFile(pidFile, 'utf8').catch(() => '')) || null;
+      return grandchild !== null;
+    });
+    const startedAt = Date.now();
+    const exit = await pipeline.stop();
+    const tookMs = Date.now() - startedAt;
+    assert.equal(exit, null, 'no exit to report');
+    assert.ok(
+      tookMs >= stopTimeoutMs + 2000 - 50,
+      `waited ${tookMs} ms: the SIGINT grace, then 2 s after SIGKILL`,
+    );
+    assert.ok(tookMs < stopTimeoutMs + 2000 + 1500, `stop() took ${tookMs} ms`);
+    assert.ok(isGone(pid), 'the pipeline process itself was killed');
+    assert.ok(!isGone(grandchild!), 'its pipes are still held open, so no close came');
+    assert.equal(exits.length, 0);
+    // Once the pipes close, the exit is still reported, once, as requested.
+    process.kill(grandchild!, 'SIGKILL');
+    await until('the late exit', () => exits.length > 0);
+    assert.equal(exits.length, 1);
+    assert.equal(exits[0]?.requested, true);
+    assert.equal(exits[0]?.signal, 'SIGKILL');
   });
 });
