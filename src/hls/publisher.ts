@@ -281,7 +281,8 @@ export function createHlsPublisher(options: HlsPublisherOptions): LocalHlsPublis
   async function reconcileWithDisk(files?: Set<string>): Promise<boolean> {
     const onDisk = files ?? (await regularFileNames(paths.publicDir));
     retained = retained.filter((segment) => onDisk.has(segment.uri));
-    const present = (uri: string) => onDisk.has(uri) || pendingWrites.has(uri);
+    // A segment we hold in memory is still served (and its file written again, restoreListedFiles).
+    const present = (uri: string) => onDisk.has(uri) || pendingWrites.has(uri) || listedData.has(uri);
     const dropped = dropMissing(model, (entry) => present(entry.segment.uri));
     if (dropped.model === model) return false;
     log.warn(
@@ -294,13 +295,27 @@ export function createHlsPublisher(options: HlsPublisherOptions): LocalHlsPublis
     return true;
   }
 
-  /** Recreate the output dirs if they vanished (reconciling the playlist with what is left). */
+  /**
+   * Listed segments held in memory whose file is missing (the output dir was wiped, or the write
+   * failed on a read-only or full disk): write them again, so that the files match the playlist.
+   */
+  async function restoreListedFiles(onDisk: Set<string>): Promise<void> {
+    for (const { segment } of model.entries) {
+      const data = listedData.get(segment.uri);
+      if (!data || onDisk.has(segment.uri) || pendingWrites.has(segment.uri)) continue;
+      await writeFileAtomic(path.join(paths.publicDir, segment.uri), data);
+    }
+  }
+
+  /** Recreate the output dirs if they vanished (restoring the listed files we hold, forgetting the rest). */
   async function ensureDirs(): Promise<void> {
     const publicDirWasMissing = started && !(await dirExists(paths.publicDir));
     await ensureWritableDir(paths.publicDir);
     if (publicDirWasMissing) {
       log.warn({ dir: paths.publicDir }, 'public HLS directory was missing: recreated it');
-      if (await reconcileWithDisk()) await writePlaylist();
+      await reconcileWithDisk(new Set());
+      await restoreListedFiles(new Set());
+      await writePlaylist();
     }
   }
 
@@ -442,6 +457,7 @@ export function createHlsPublisher(options: HlsPublisherOptions): LocalHlsPublis
       const time = now();
       const files = await regularFileNames(paths.publicDir);
       let playlistChanged = await reconcileWithDisk(files);
+      await restoreListedFiles(files);
       const slid = slideWindow(model, windowSize(pressure, live));
       if (slid.removed.length > 0) {
         model = slid.model;
@@ -572,7 +588,16 @@ export function createHlsPublisher(options: HlsPublisherOptions): LocalHlsPublis
 
     beginRun() {
       return serialized(async () => {
-        await ensureDirs();
+        try {
+          await ensureDirs();
+        } catch (error) {
+          // Parts and segments are served from memory: viewers keep watching while the disk is
+          // read-only or full, and the files catch up once it is writable again.
+          log.warn(
+            { err: error, dir: paths.publicDir },
+            'HLS output dir not writable: streaming from memory',
+          );
+        }
         if (open) closeOpenSegment(); // a producer that never said its last part ended
         model = beginRunOf(model);
         producing = true;

@@ -23,6 +23,7 @@ import type { PictureTap } from '../picture/tap.ts';
 import { Backoff, SlidingWindow } from './backoff.ts';
 import type { BusEvent } from './bus-parser.ts';
 import { type ChildExit, describeExit, PipelineChild, type PipelineChildOptions } from './child.ts';
+import { OUTPUT_DIR_ENV } from './orphans.ts';
 import {
   type GstState,
   PIPELINE_ERROR_TYPES,
@@ -296,7 +297,10 @@ export class Supervisor implements SupervisorControl {
       },
       onPart: (part) =>
         this.#deps.publisher.publishPart(part).catch((error: unknown) => {
-          this.#recordError('resource', `publishing media failed: ${(error as Error).message}`, null);
+          // The stream goes on from memory; a restart would not make the disk writable.
+          this.#recordError('resource', `publishing media failed: ${(error as Error).message}`, null, {
+            restarts: false,
+          });
         }),
     });
     this.#media = media;
@@ -321,6 +325,8 @@ export class Supervisor implements SupervisorControl {
     const spawn = this.#deps.spawnChild ?? ((options: PipelineChildOptions) => new PipelineChild(options));
     const child = spawn({
       argv: this.#argv,
+      // Whose pipeline it is, for the next supervisor should this one die without stopping it.
+      env: { [OUTPUT_DIR_ENV]: this.#config.output_dir },
       logger: this.#log.child({ module: 'pipeline' }),
       onEvent: (event) => {
         if (generation === this.#generation) this.#onBusEvent(event);
@@ -379,11 +385,17 @@ export class Supervisor implements SupervisorControl {
     }
   }
 
-  #recordError(type: PipelineErrorType, message: string, element: string | null): void {
+  #recordError(
+    type: PipelineErrorType,
+    message: string,
+    element: string | null,
+    options: { restarts?: boolean } = {},
+  ): void {
     const at = this.#now();
     this.#errorsByType[type]++;
     pushBounded(this.#recentErrors, { at, type, message, element });
     this.#log.error({ type, element }, message);
+    if (options.restarts === false) return;
     if (type === 'encoder' && this.#mode?.kind === 'capture' && this.#isHardwareEncoder()) {
       this.#demoteEncoder(message);
       return;

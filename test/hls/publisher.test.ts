@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, test } from 'node:test';
@@ -291,7 +291,7 @@ describe('publisher on temp dirs', () => {
     });
   });
 
-  test('output dir deleted while running: recreated, sequence continues, no crash', async (t) => {
+  test('output dir deleted while running: recreated with the listed segments held in memory, the stream goes on', async (t) => {
     const { dir, publicDir, clock, make } = await rig(t);
     const publisher = make();
     await publisher.start();
@@ -302,13 +302,31 @@ describe('publisher on temp dirs', () => {
     clock.now += 1000;
     await publisher.cleanup();
     assert.ok(existsSync(publicDir), 'public dir recreated');
+    assert.deepEqual(listedUris(publisher.playlistText()), ['seg-000000000.ts', 'seg-000000001.ts']);
+    assert.deepEqual(await readFile(path.join(publicDir, 'seg-000000001.ts')), Buffer.alloc(1001, 1));
+    const next = await closeSegment(publisher, clock, 2);
+    assert.equal(next?.sequence, 2);
+    assert.equal(next?.discontinuity, false, 'nothing vanished for a viewer');
+    assert.equal(await readFile(path.join(publicDir, 'playlist.m3u8'), 'utf8'), publisher.playlistText());
+  });
+
+  test('a segment listed by an earlier supervisor and gone from disk leaves the playlist (nothing holds its bytes)', async (t) => {
+    const { dir, publicDir, clock, make } = await rig(t);
+    const first = make();
+    await first.start();
+    await first.beginRun();
+    for (let i = 0; i < 2; i += 1) await closeSegment(first, clock, i);
+    await first.stop();
+    const publisher = make();
+    await publisher.start();
+    await rm(dir, { recursive: true, force: true });
+    await publisher.cleanup();
+    assert.ok(existsSync(publicDir), 'public dir recreated');
     assert.equal(publisher.playlistText(), null, 'its segments are gone: no playlist pointing at them');
     await publisher.beginRun();
     const next = await closeSegment(publisher, clock, 0);
     assert.equal(next?.sequence, 2);
     assert.equal(next?.discontinuity, true);
-    assert.deepEqual(listedUris(publisher.playlistText()), ['seg-000000002.ts']);
-    assert.equal(await readFile(path.join(publicDir, 'playlist.m3u8'), 'utf8'), publisher.playlistText());
   });
 
   test('a playlist that cannot be written: HlsOutputError, the segment is still served from memory', async (t) => {
@@ -358,15 +376,18 @@ describe('publisher on temp dirs', () => {
     await rm(publicDir, { recursive: true, force: true });
     const next = await closeSegment(publisher, clock, 1);
     assert.equal(next?.sequence, 1);
-    // Segment 1 follows segment 0 without a gap: only the vanished one leaves, from the head.
+    assert.equal(next?.discontinuity, false);
+    // Segment 0 is held in memory: written again, still listed.
     assert.deepEqual(listedUris(await readFile(path.join(publicDir, 'playlist.m3u8'), 'utf8')), [
+      'seg-000000000.ts',
       'seg-000000001.ts',
     ]);
+    assert.ok(existsSync(path.join(publicDir, 'seg-000000000.ts')));
   });
 });
 
 describe('files removed behind the publisher', () => {
-  test('a listed segment deleted by hand (or replaced by a symlink) leaves the playlist at the next cleanup; the playlist file comes back', async (t) => {
+  test('a listed segment deleted by hand (or replaced by a symlink) is written again from memory at the next cleanup; the playlist file comes back', async (t) => {
     const { publicDir, clock, make } = await rig(t);
     const publisher = make();
     await publisher.start();
@@ -376,11 +397,17 @@ describe('files removed behind the publisher', () => {
     await rm(path.join(publicDir, 'seg-000000000.ts'));
     await symlink('/etc/hostname', path.join(publicDir, 'seg-000000000.ts'));
     await rm(path.join(publicDir, 'playlist.m3u8'));
+    const hostname = await readFile('/etc/hostname');
     await publisher.cleanup();
     const text = await readFile(path.join(publicDir, 'playlist.m3u8'), 'utf8');
-    assert.deepEqual(listedUris(text), ['seg-000000001.ts', 'seg-000000002.ts']);
+    assert.deepEqual(listedUris(text), ['seg-000000000.ts', 'seg-000000001.ts', 'seg-000000002.ts']);
     assert.equal(publisher.playlistText(), text);
-    assert.ok(existsSync('/etc/hostname'), 'a symlink is never followed or deleted through');
+    assert.deepEqual(await readFile(path.join(publicDir, 'seg-000000000.ts')), Buffer.alloc(1000, 0));
+    assert.ok(
+      !(await lstat(path.join(publicDir, 'seg-000000000.ts'))).isSymbolicLink(),
+      'replaced, not written through',
+    );
+    assert.deepEqual(await readFile('/etc/hostname'), hostname, 'a symlink is never followed');
   });
 });
 
