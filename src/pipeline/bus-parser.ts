@@ -8,16 +8,13 @@ export type BusEvent =
   | { kind: 'state-changed'; element: string; from: GstState; to: GstState; isPipeline: boolean }
   | { kind: 'error'; type: PipelineErrorType; element: string | null; message: string }
   | { kind: 'warning'; element: string | null; message: string }
-  | { kind: 'eos' }
-  | { kind: 'fragment-opened'; runningTimeNs: bigint }
-  | { kind: 'fragment-closed'; runningTimeNs: bigint };
+  | { kind: 'eos' };
 
 // Got message #39 from element "pipeline0" (state-changed): GstMessageStateChanged, old-state=(GstState)null, new-state=(GstState)ready, ...
 const GOT_MESSAGE =
   /^Got message #\d+ from (?:element|pad|object|bin|pipeline) "([^"]+)" \(([\w-]+)\): (.*)$/;
 // ERROR: from element /GstPipeline:pipeline0/GstXImageSrc:ximagesrc0: Could not open X display for reading
 const ELEMENT_REPORT = /^(ERROR|WARNING): from element (\S+): (.*)$/;
-const FRAGMENT = /^splitmuxsink-fragment-(opened|closed),.*running-time=\(guint64\)(\d+)/;
 const STATE_FIELDS = /old-state=\(GstState\)([\w-]+), new-state=\(GstState\)([\w-]+)/;
 
 const GST_STATES: Record<string, GstState> = {
@@ -31,7 +28,7 @@ const GST_STATES: Record<string, GstState> = {
 const ENCODER_ELEMENTS =
   /(x264enc|openh264enc|vah264enc|vaapih264enc|vapostproc|vaapipostproc|GstVa|GstVaapi)/i;
 const DISPLAY_ELEMENTS = /(ximagesrc|GstXImageSrc)/i;
-const SINK_ELEMENTS = /(hlssink2|splitmuxsink|giostreamsink|filesink|GstHlsSink2|GstSplitMuxSink)/i;
+const SINK_ELEMENTS = /(fdsink|mpegtsmux|GstFdSink|GstMpegTsMux)/i;
 
 /** Coarse error type for metrics labels; pure so it can be unit-tested with real messages. */
 export function classifyError(element: string | null, message: string): PipelineErrorType {
@@ -59,12 +56,6 @@ export function parseBusLine(rawLine: string): BusEvent | null {
       const to = GST_STATES[states[2]!];
       if (!from || !to) return null;
       return { kind: 'state-changed', element, from, to, isPipeline: /^pipeline\d+$/.test(element) };
-    }
-    if (type === 'element') {
-      const fragment = FRAGMENT.exec(details);
-      if (!fragment) return null;
-      const kind = fragment[1] === 'opened' ? 'fragment-opened' : 'fragment-closed';
-      return { kind, runningTimeNs: BigInt(fragment[2]!) };
     }
     if (type === 'eos' && /^pipeline\d+$/.test(element)) return { kind: 'eos' };
     return null;
