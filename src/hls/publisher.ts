@@ -520,21 +520,26 @@ export function createHlsPublisher(options: HlsPublisherOptions): LocalHlsPublis
       }
     }
     return serialized(async () => {
-      await ensureDirs();
-      await measurePressure();
-      // Segments that left the playlist go first: on a full disk the writes below need the space.
-      await deleteDue(time);
-      const target = path.join(paths.publicDir, segment.uri);
       try {
-        await writeFileAtomic(target, data);
-      } catch (error) {
-        await writeStateFile(); // the sequence is used up even so: it must never be reused
-        throw new HlsOutputError(`cannot write ${target}: ${(error as Error).message}`, target, {
-          cause: error,
-        });
+        await ensureDirs();
+        await measurePressure();
+        // Segments that left the playlist go first: on a full disk the writes below need the space.
+        await deleteDue(time);
+        const target = path.join(paths.publicDir, segment.uri);
+        try {
+          await writeFileAtomic(target, data);
+        } catch (error) {
+          await writeStateFile(); // the sequence is used up even so: it must never be reused
+          throw new HlsOutputError(`cannot write ${target}: ${(error as Error).message}`, target, {
+            cause: error,
+          });
+        }
       } finally {
+        // Written or not: from here on a missing file is restored from memory (restoreListedFiles).
         pendingWrites.delete(segment.uri);
       }
+      // Listed segments whose writes failed earlier (a read-only spell): the file must not list them before they exist.
+      await restoreListedFiles(await regularFileNames(paths.publicDir));
       await writePlaylist();
       await deleteDue(time);
       await writeStateFile();
