@@ -10,10 +10,10 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
 import { parse } from 'yaml';
-import { metricNamesIn, SELF_MONITORING_METRICS } from './rule-metrics.ts';
+import { metricNamesIn, SELF_MONITORING_METRICS } from '../../alerting/rule-metrics.ts';
 
 const run = promisify(execFile);
-const REPO = new URL('../..', import.meta.url).pathname;
+const REPO = new URL('../../..', import.meta.url).pathname;
 const RULES_DIR = join(REPO, 'alerting/rules');
 const TESTS_DIR = join(REPO, 'alerting/tests');
 
