@@ -8,8 +8,8 @@ import { promisify } from 'node:util';
 import {
   runAlertmanagerConfigCommand,
   watchdogToAlertmanager,
-} from '../../../src/alertmanager-config/from-watchdog.ts';
-import { README_EXAMPLE, tempDir } from '../../alertmanager-config/fixtures.ts';
+} from '../../../src/migrate/watchdog-config.ts';
+import { README_EXAMPLE, tempDir } from '../../migrate/fixtures.ts';
 
 const run = promisify(execFile);
 

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { convertWatchdogConfig } from '../../../src/alertmanager-config/from-watchdog.ts';
+import { convertWatchdogConfig } from '../../../src/migrate/watchdog-config.ts';
 import { startAlertmanager, startHttpSink, startSmtpSink, tempDir, waitFor } from '../../alerting/servers.ts';
 
 const REPO = new URL('../../..', import.meta.url).pathname;

@@ -8,7 +8,7 @@ import {
   runAlertmanagerConfigCommand,
   WatchdogConfigError,
   watchdogToAlertmanager,
-} from '../../src/alertmanager-config/from-watchdog.ts';
+} from '../../src/migrate/watchdog-config.ts';
 import { README_EXAMPLE, tempDir } from './fixtures.ts';
 
 test('the README example keeps its SMTP, recipients, cooldown and Slack webhook, secrets in files only', () => {
