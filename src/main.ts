@@ -15,7 +15,7 @@ import type { Config } from './config/schema.ts';
 import { EXIT } from './exit-codes.ts';
 import { createHlsPublisher } from './hls/publisher.ts';
 import { createLogger, type Logger, LogRing } from './logger.ts';
-import { createMaintenance, standardMaintenanceJobs } from './maintenance/index.ts';
+import { startDailySummary } from './maintenance/index.ts';
 import { createMetrics } from './metrics/index.ts';
 import { PictureTap } from './picture/tap.ts';
 import { killOrphanPipeline, writePipelinePidFile } from './pipeline/orphans.ts';
@@ -199,23 +199,15 @@ async function run(configPath: string | undefined, env: NodeJS.ProcessEnv, logge
     'serving HLS, API and metrics',
   );
 
-  const maintenance = createMaintenance({
+  const dailySummary = startDailySummary({
     logger: log,
-    registry: metrics.registry,
-    jobs: standardMaintenanceJobs({
-      logger: log,
-      // cleanup() sweeps what left the playlist and re-reads disk usage (emergency retention).
-      sweepOrphanSegments: () => publisher.cleanup(),
-      checkDisk: () => publisher.cleanup(),
-      dailySummary: () => ({
-        uptimeSeconds: (Date.now() - supervisor.snapshot().startedAt) / 1000,
-        restarts: supervisor.snapshot().restartCount,
-        segmentsServed: served.segments,
-        bytesServed: served.bytes,
-      }),
+    summary: () => ({
+      uptimeSeconds: (Date.now() - supervisor.snapshot().startedAt) / 1000,
+      restarts: supervisor.snapshot().restartCount,
+      segmentsServed: served.segments,
+      bytesServed: served.bytes,
     }),
   });
-  maintenance.start();
 
   await supervisor.start();
   // systemd's watchdog restarts the service when the supervisor's own loop stops turning or gave up.
@@ -228,7 +220,7 @@ async function run(configPath: string | undefined, env: NodeJS.ProcessEnv, logge
   log.info({ reason }, 'stopping');
   await notifier.stopping();
   pings.stop();
-  await maintenance.stop();
+  dailySummary.stop();
   await supervisor.stop();
   monitorWatch.stop();
   // close() waits for open connections (a live log tail never ends by itself): cut them now.

@@ -22,7 +22,11 @@ export const FLEET_SELECTOR = `job="${JOB}", kiosk=~"$kiosk"`;
 /** Firing-alert panels leave out the dead man's switch, which always fires by design. */
 export const NOT_WATCHDOG = 'alertname!="DesktopStreamerWatchdog"';
 
-/** unity_optimization defaults (src/config/schema.ts); no config gauge exports them yet. */
+/**
+ * unity_optimization defaults (src/config/schema.ts). Panels draw each kiosk's own quota and
+ * limit from desktop_streamer_config_cpu_quota_ratio / _memory_limit_bytes; these only set the
+ * colour thresholds and the "by default" in descriptions.
+ */
 export const CPU_QUOTA_RATIO = 0.3;
 export const MEMORY_LIMIT_BYTES = 800 * 1024 * 1024;
 /** live_streaming.cleanup_threshold_percent / emergency_cleanup_threshold_percent defaults. */
@@ -255,4 +259,134 @@ export function instanceVariable(): dashboard.QueryVariableBuilder {
 /** Grafana's `${…}` interpolation, e.g. grafanaVar('__field.labels.instance'); spelled so it is not a JS placeholder. */
 export function grafanaVar(expression: string): string {
   return `\${${expression}}`;
+}
+
+/** The links of one kiosk's supervisor, `instanceRef` being a Grafana expression for host:port. */
+export function kioskLinks(instanceRef: string): { title: string; url: string; targetBlank: boolean }[] {
+  return [
+    { title: 'Open player', url: `http://${instanceRef}/player`, targetBlank: true },
+    { title: 'Snapshot (JPEG)', url: `http://${instanceRef}/api/snapshot.jpg`, targetBlank: true },
+    { title: 'Detailed health (JSON)', url: `http://${instanceRef}/api/health/detailed`, targetBlank: true },
+  ];
+}
+
+/** kioskLinks as panel data links (a stat value's click menu). */
+export function kioskDataLinks(instanceRef: string): dashboard.DashboardLinkBuilder[] {
+  return kioskLinks(instanceRef).map(({ title, url }) =>
+    new dashboard.DashboardLinkBuilder(title).url(url).targetBlank(true),
+  );
+}
+
+/** A dashboard of this project: tagged, crosshair, browser time zone, the kiosk variable and the dashboards link. */
+export function desktopStreamerDashboard(spec: {
+  title: string;
+  uid: string;
+  description: string;
+  tag: string;
+  from: string;
+  refresh: string;
+}): dashboard.DashboardBuilder {
+  return new dashboard.DashboardBuilder(spec.title)
+    .uid(spec.uid)
+    .description(spec.description)
+    .tags(['desktop-streamer', spec.tag])
+    .editable()
+    .tooltip(dashboard.DashboardCursorSync.Crosshair)
+    .timezone('browser')
+    .time({ from: spec.from, to: 'now' })
+    .refresh(spec.refresh)
+    .withVariable(kioskVariable());
+}
+
+/** A whole-number stat (how many kiosks, alerts…): green, red from `redFrom` on when given. */
+export function countStatPanel(
+  spec: Omit<PanelSpec, 'unit'>,
+  expr: string,
+  legend: string,
+  redFrom?: number,
+): stat.PanelBuilder {
+  return statPanel({ ...spec, unit: 'none' })
+    .withTarget(query(expr, legend))
+    .thresholds(redFrom === undefined ? thresholds(GREEN) : thresholds(GREEN, [redFrom, RED]))
+    .decimals(0);
+}
+
+/** Colour steps drawn as dashed lines on a time series that starts at 0 (and ends at `max` when given). */
+export function withDashedThresholds(
+  panel: timeseries.PanelBuilder,
+  steps: Parameters<typeof thresholds>,
+  max?: number,
+): timeseries.PanelBuilder {
+  panel
+    .thresholds(thresholds(...steps))
+    .thresholdsStyle(dashedThresholds())
+    .min(0);
+  return max === undefined ? panel : panel.max(max);
+}
+
+/** A measured series and its reference (configured, expected): the reference dashed and unfilled. */
+export function withReference(
+  panel: timeseries.PanelBuilder,
+  measured: [expr: string, legend: string],
+  reference: [expr: string, legend: string],
+): timeseries.PanelBuilder {
+  return panel
+    .withTarget(query(...measured))
+    .withTarget(query(reference[0], reference[1], 'B'))
+    .withOverride(referenceSeriesOverride());
+}
+
+/**
+ * Usage stacked per process with the unit's limit as a red dashed line (legend ending in
+ * "quota" or "limit", refId C), the way systemd's CPUQuota/MemoryMax limit the whole cgroup.
+ */
+export function stackedAgainstLimit(
+  panel: timeseries.PanelBuilder,
+  limit: [expr: string, legend: string],
+  steps: Parameters<typeof thresholds>,
+): timeseries.PanelBuilder {
+  return panel
+    .withTarget(query(limit[0], limit[1], 'C'))
+    .overrideByRegexp('.*(quota|limit)$', [
+      { id: 'custom.stacking', value: { mode: 'none', group: 'A' } },
+      { id: 'custom.lineStyle', value: { fill: 'dash', dash: [10, 10] } },
+      { id: 'custom.fillOpacity', value: 0 },
+      { id: 'color', value: { mode: 'fixed', fixedColor: 'red' } },
+    ])
+    .thresholds(thresholds(...steps))
+    .thresholdsStyle(dashedThresholds())
+    .stacking(new common.StackingConfigBuilder().mode(common.StackingMode.Normal))
+    .fillOpacity(30)
+    .min(0);
+}
+
+/** Segment lag colours: warning at 4 s, stall (the default stall_timeout) at 6 s. */
+export const SEGMENT_LAG_STEPS: Parameters<typeof thresholds> = [GREEN, [4, YELLOW], [6, RED]];
+
+/** Segment lag over time, one line per kiosk, with the warning and stall lines dashed. */
+export function segmentLagPanel(spec: Omit<PanelSpec, 'unit'>, selector: string): timeseries.PanelBuilder {
+  return withDashedThresholds(
+    timeseriesPanel({ ...spec, unit: 's' }).withTarget(
+      query(`desktop_streamer_hls_segment_lag_seconds{${selector}}`, '{{kiosk}}'),
+    ),
+    SEGMENT_LAG_STEPS,
+  );
+}
+
+/** Pipeline restarts per interval as bars, summed by `by`. */
+export function restartBarsPanel(
+  spec: Omit<PanelSpec, 'unit'>,
+  selector: string,
+  by: string,
+): timeseries.PanelBuilder {
+  return timeseriesPanel({ ...spec, unit: 'none' })
+    .withTarget(
+      query(
+        `sum by (${by}) (increase(desktop_streamer_pipeline_restarts_total{${selector}}[$__rate_interval]))`,
+        `{{${by.split(', ').join('}} {{')}}}`,
+      ),
+    )
+    .drawStyle(common.GraphDrawStyle.Bars)
+    .fillOpacity(80)
+    .decimals(0);
 }

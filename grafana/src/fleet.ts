@@ -3,29 +3,31 @@
  * totals and the history of lag and restarts per kiosk.
  */
 import * as common from '@grafana/grafana-foundation-sdk/common';
-import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
+import type * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import * as table from '@grafana/grafana-foundation-sdk/table';
 import {
+  countStatPanel,
   DATASOURCE,
   DISK_CLEANUP_RATIO,
   DISK_EMERGENCY_RATIO,
   dashboardsLink,
+  desktopStreamerDashboard,
   FLEET_SELECTOR,
   finishDashboard,
   GREEN,
   grafanaVar,
   JOB,
-  kioskVariable,
+  kioskLinks,
   NOT_WATCHDOG,
   ORANGE,
   pipelineStateCodeExpr,
   pipelineStateMappings,
-  query,
   RED,
-  statPanel,
+  restartBarsPanel,
+  SEGMENT_LAG_STEPS,
+  segmentLagPanel,
   tableQuery,
   thresholds,
-  timeseriesPanel,
   upDownMappings,
   YELLOW,
 } from './common.ts';
@@ -148,19 +150,7 @@ function fleetTable(): table.PanelBuilder {
     column('instance', [
       {
         id: 'links',
-        value: [
-          { title: 'Open player', url: `http://${INSTANCE_CELL}/player`, targetBlank: true },
-          {
-            title: 'Snapshot (JPEG)',
-            url: `http://${INSTANCE_CELL}/api/snapshot.jpg`,
-            targetBlank: true,
-          },
-          {
-            title: 'Detailed health (JSON)',
-            url: `http://${INSTANCE_CELL}/api/health/detailed`,
-            targetBlank: true,
-          },
-        ],
+        value: kioskLinks(INSTANCE_CELL),
       },
     ]),
     column('Scrape', [
@@ -183,7 +173,7 @@ function fleetTable(): table.PanelBuilder {
       colouredCell,
       { id: 'unit', value: 's' },
       { id: 'decimals', value: 1 },
-      thresholdValue(GREEN, [4, YELLOW], [6, RED]),
+      thresholdValue(...SEGMENT_LAG_STEPS),
     ]),
     column('Restarts 24 h', [
       colouredCell,
@@ -213,101 +203,88 @@ function fleetTable(): table.PanelBuilder {
 }
 
 export function buildFleet(): dashboard.Dashboard {
-  const board = new dashboard.DashboardBuilder('Desktop streamer — fleet')
-    .uid(FLEET_UID)
-    .description(
+  const board = desktopStreamerDashboard({
+    title: 'Desktop streamer — fleet',
+    uid: FLEET_UID,
+    description:
       'All kiosks at a glance: which are streaming, which lag, restart, fill their disk or their GPU memory.',
-    )
-    .tags(['desktop-streamer', 'fleet'])
-    .editable()
-    .tooltip(dashboard.DashboardCursorSync.Crosshair)
-    .timezone('browser')
-    .time({ from: 'now-24h', to: 'now' })
-    .refresh('1m')
-    .withVariable(kioskVariable())
-    .link(dashboardsLink());
+    tag: 'fleet',
+    from: 'now-24h',
+    refresh: '1m',
+  }).link(dashboardsLink());
 
   board.withPanel(
-    statPanel({
-      title: 'Kiosks streaming',
-      description: 'Kiosks whose supervisor reports the streaming state.',
-      unit: 'none',
-      span: 6,
-    })
-      .withTarget(query(`sum(desktop_streamer_pipeline_up{${F}}) or vector(0)`, 'streaming'))
-      .thresholds(thresholds(GREEN))
-      .decimals(0),
+    countStatPanel(
+      {
+        title: 'Kiosks streaming',
+        description: 'Kiosks whose supervisor reports the streaming state.',
+        span: 6,
+      },
+      `sum(desktop_streamer_pipeline_up{${F}}) or vector(0)`,
+      'streaming',
+    ),
   );
   board.withPanel(
-    statPanel({
-      title: 'Kiosks not streaming',
-      description:
-        'Scraped kiosks whose stream is not up (starting, backoff, no_signal, failed or stopped). Should be 0.',
-      unit: 'none',
-      span: 6,
-    })
-      .withTarget(query(`count(desktop_streamer_pipeline_up{${F}} == 0) or vector(0)`, 'not streaming'))
-      .thresholds(thresholds(GREEN, [1, RED]))
-      .decimals(0),
+    countStatPanel(
+      {
+        title: 'Kiosks not streaming',
+        description:
+          'Scraped kiosks whose stream is not up (starting, backoff, no_signal, failed or stopped). Should be 0.',
+        span: 6,
+      },
+      `count(desktop_streamer_pipeline_up{${F}} == 0) or vector(0)`,
+      'not streaming',
+      1,
+    ),
   );
   board.withPanel(
-    statPanel({
-      title: 'Kiosks unreachable',
-      description: `Targets of job ${JOB} that Prometheus cannot scrape: the host is off, the network is down or the supervisor is not running. Should be 0.`,
-      unit: 'none',
-      span: 6,
-    })
-      .withTarget(query(`count(up{${F}} == 0) or vector(0)`, 'unreachable'))
-      .thresholds(thresholds(GREEN, [1, RED]))
-      .decimals(0),
+    countStatPanel(
+      {
+        title: 'Kiosks unreachable',
+        description: `Targets of job ${JOB} that Prometheus cannot scrape: the host is off, the network is down or the supervisor is not running. Should be 0.`,
+        span: 6,
+      },
+      `count(up{${F}} == 0) or vector(0)`,
+      'unreachable',
+      1,
+    ),
   );
   board.withPanel(
-    statPanel({
-      title: 'Firing alerts',
-      description:
-        'Alerts currently firing for the selected kiosks. Should be 0; the kiosk table shows which kiosk.',
-      unit: 'none',
-      span: 6,
-    })
-      .withTarget(
-        query(`count(ALERTS{alertstate="firing", ${NOT_WATCHDOG}, kiosk=~"$kiosk"}) or vector(0)`, 'firing'),
-      )
-      .thresholds(thresholds(GREEN, [1, RED]))
-      .decimals(0),
+    countStatPanel(
+      {
+        title: 'Firing alerts',
+        description:
+          'Alerts currently firing for the selected kiosks. Should be 0; the kiosk table shows which kiosk.',
+        span: 6,
+      },
+      `count(ALERTS{alertstate="firing", ${NOT_WATCHDOG}, kiosk=~"$kiosk"}) or vector(0)`,
+      'firing',
+      1,
+    ),
   );
   board.withPanel(fleetTable());
   board.withPanel(
-    timeseriesPanel({
-      title: 'Segment lag per kiosk',
-      description:
-        'Segment lag of every kiosk over time (age of the newest segment minus the segment duration). A line climbing away from zero is a stalled stream; dashed lines at 4 s (warning) and 6 s (stall).',
-      unit: 's',
-      span: 12,
-    })
-      .withTarget(query(`desktop_streamer_hls_segment_lag_seconds{${F}}`, '{{kiosk}}'))
-      .thresholds(thresholds(GREEN, [4, YELLOW], [6, RED]))
-      .thresholdsStyle(
-        new common.GraphThresholdsStyleConfigBuilder().mode(common.GraphThresholdsStyleMode.Dashed),
-      )
-      .min(0),
+    segmentLagPanel(
+      {
+        title: 'Segment lag per kiosk',
+        description:
+          'Segment lag of every kiosk over time (age of the newest segment minus the segment duration). A line climbing away from zero is a stalled stream; dashed lines at 4 s (warning) and 6 s (stall).',
+        span: 12,
+      },
+      F,
+    ),
   );
   board.withPanel(
-    timeseriesPanel({
-      title: 'Restarts per kiosk',
-      description:
-        'Pipeline restarts per interval and kiosk, all reasons together. The kiosk overview breaks them down by reason.',
-      unit: 'none',
-      span: 12,
-    })
-      .withTarget(
-        query(
-          `sum by (kiosk) (increase(desktop_streamer_pipeline_restarts_total{${F}}[$__rate_interval]))`,
-          '{{kiosk}}',
-        ),
-      )
-      .drawStyle(common.GraphDrawStyle.Bars)
-      .fillOpacity(80)
-      .decimals(0),
+    restartBarsPanel(
+      {
+        title: 'Restarts per kiosk',
+        description:
+          'Pipeline restarts per interval and kiosk, all reasons together. The kiosk overview breaks them down by reason.',
+        span: 12,
+      },
+      F,
+      'kiosk',
+    ),
   );
   return finishDashboard(board.build());
 }

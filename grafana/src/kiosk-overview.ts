@@ -14,12 +14,13 @@ import {
   DISK_CLEANUP_RATIO,
   DISK_EMERGENCY_RATIO,
   dashboardsLink,
-  dashedThresholds,
+  desktopStreamerDashboard,
   finishDashboard,
   GREEN,
   grafanaVar,
   instanceVariable,
-  kioskVariable,
+  kioskDataLinks,
+  kioskLinks,
   MEMORY_LIMIT_BYTES,
   NOT_WATCHDOG,
   ORANGE,
@@ -28,29 +29,23 @@ import {
   query,
   RED,
   referenceSeriesOverride,
+  restartBarsPanel,
+  SEGMENT_LAG_STEPS,
   SELECTOR,
+  segmentLagPanel,
+  stackedAgainstLimit,
   statPanel,
   tableQuery,
   thresholds,
   timeseriesPanel,
+  withDashedThresholds,
+  withReference,
   YELLOW,
 } from './common.ts';
 
 export const KIOSK_OVERVIEW_UID = 'desktop-streamer-kiosk';
 
 const S = SELECTOR;
-
-function kioskLinks(instanceRef: string): dashboard.DashboardLinkBuilder[] {
-  return [
-    new dashboard.DashboardLinkBuilder('Open player').url(`http://${instanceRef}/player`).targetBlank(true),
-    new dashboard.DashboardLinkBuilder('Snapshot (JPEG)')
-      .url(`http://${instanceRef}/api/snapshot.jpg`)
-      .targetBlank(true),
-    new dashboard.DashboardLinkBuilder('Detailed health (JSON)')
-      .url(`http://${instanceRef}/api/health/detailed`)
-      .targetBlank(true),
-  ];
-}
 
 function streamRow(board: dashboard.DashboardBuilder): void {
   board.withRow(new dashboard.RowBuilder('Stream'));
@@ -67,7 +62,7 @@ function streamRow(board: dashboard.DashboardBuilder): void {
       .thresholds(thresholds(RED))
       .graphMode(common.BigValueGraphMode.None)
       .textMode(common.BigValueTextMode.ValueAndName)
-      .dataLinks(kioskLinks(grafanaVar('__field.labels.instance'))),
+      .dataLinks(kioskDataLinks(grafanaVar('__field.labels.instance'))),
   );
   board.withPanel(
     statPanel({
@@ -94,7 +89,7 @@ function streamRow(board: dashboard.DashboardBuilder): void {
       )
       .noValue('no segment yet')
       .decimals(1)
-      .thresholds(thresholds(GREEN, [4, YELLOW], [6, RED])),
+      .thresholds(thresholds(...SEGMENT_LAG_STEPS)),
   );
   board.withPanel(
     statPanel({
@@ -166,36 +161,23 @@ function streamRow(board: dashboard.DashboardBuilder): void {
           renameByName: {},
         },
       })
-      .overrideByName('instance', [{ id: 'links', value: linksValue(grafanaVar('__data.fields.instance')) }]),
+      .overrideByName('instance', [{ id: 'links', value: kioskLinks(grafanaVar('__data.fields.instance')) }]),
   );
-}
-
-function linksValue(instanceRef: string): { title: string; url: string; targetBlank: boolean }[] {
-  return kioskLinks(instanceRef).map((builder) => {
-    const link = builder.build();
-    return { title: link.title, url: link.url ?? '', targetBlank: true };
-  });
 }
 
 function faultsRow(board: dashboard.DashboardBuilder): void {
   board.withRow(new dashboard.RowBuilder('Restarts and errors'));
   board.withPanel(
-    timeseriesPanel({
-      title: 'Restarts by reason',
-      description:
-        'Pipeline restarts per interval by reason: exited (the child died), stalled (no new segment), error_burst (too many errors in error_window), capture_changed (monitor layout changed), encoder_demoted (fell back to a software encoder), manual (API).',
-      unit: 'none',
-      span: 8,
-    })
-      .withTarget(
-        query(
-          `sum by (kiosk, reason) (increase(desktop_streamer_pipeline_restarts_total{${S}}[$__rate_interval]))`,
-          '{{kiosk}} {{reason}}',
-        ),
-      )
-      .drawStyle(common.GraphDrawStyle.Bars)
-      .fillOpacity(80)
-      .decimals(0),
+    restartBarsPanel(
+      {
+        title: 'Restarts by reason',
+        description:
+          'Pipeline restarts per interval by reason: exited (the child died), stalled (no new segment), error_burst (too many errors in error_window), capture_changed (monitor layout changed), encoder_demoted (fell back to a software encoder), manual (API).',
+        span: 8,
+      },
+      S,
+      'kiosk, reason',
+    ),
   );
   board.withPanel(
     timeseriesPanel({
@@ -233,175 +215,144 @@ function faultsRow(board: dashboard.DashboardBuilder): void {
 function segmentsRow(board: dashboard.DashboardBuilder): void {
   board.withRow(new dashboard.RowBuilder('HLS segments'));
   board.withPanel(
-    timeseriesPanel({
-      title: 'Segment lag',
-      description:
-        'Age of the newest segment minus the configured segment duration. Zero while segments arrive on time; it climbs in a straight line when the stream stalls. Dashed lines: warning at 4 s, stall at 6 s.',
-      unit: 's',
-      span: 8,
-    })
-      .withTarget(query(`desktop_streamer_hls_segment_lag_seconds{${S}}`, '{{kiosk}}'))
-      .thresholds(thresholds(GREEN, [4, YELLOW], [6, RED]))
-      .thresholdsStyle(dashedThresholds())
-      .min(0),
+    segmentLagPanel(
+      {
+        title: 'Segment lag',
+        description:
+          'Age of the newest segment minus the configured segment duration. Zero while segments arrive on time; it climbs in a straight line when the stream stalls. Dashed lines: warning at 4 s, stall at 6 s.',
+        span: 8,
+      },
+      S,
+    ),
   );
   board.withPanel(
-    timeseriesPanel({
-      title: 'Segment cadence',
-      description:
-        'Segments published per minute compared with what the configured segment duration implies (dashed). Fewer than expected means the encoder cannot keep up or the pipeline stalls.',
-      unit: 'none',
-      span: 8,
-    })
-      .withTarget(
-        query(
-          `60 * rate(desktop_streamer_hls_segments_written_total{${S}}[$__rate_interval])`,
-          '{{kiosk}} published',
-        ),
-      )
-      .withTarget(
-        query(`60 / desktop_streamer_config_segment_duration_seconds{${S}}`, '{{kiosk}} expected', 'B'),
-      )
-      .axisLabel('segments / min')
-      .withOverride(referenceSeriesOverride()),
+    withReference(
+      timeseriesPanel({
+        title: 'Segment cadence',
+        description:
+          'Segments published per minute compared with what the configured segment duration implies (dashed). Fewer than expected means the encoder cannot keep up or the pipeline stalls.',
+        unit: 'none',
+        span: 8,
+      }).axisLabel('segments / min'),
+      [
+        `60 * rate(desktop_streamer_hls_segments_written_total{${S}}[$__rate_interval])`,
+        '{{kiosk}} published',
+      ],
+      [`60 / desktop_streamer_config_segment_duration_seconds{${S}}`, '{{kiosk}} expected'],
+    ),
   );
   board.withPanel(
-    timeseriesPanel({
-      title: 'Segment duration',
-      description:
-        'Mean duration of the segments published in each interval compared with segment_duration (dashed). Segments much longer than configured mean keyframes are late; players then buffer longer.',
-      unit: 's',
-      span: 8,
-    })
-      .withTarget(
-        query(
-          `rate(desktop_streamer_hls_segment_duration_seconds_sum{${S}}[$__rate_interval])\n/ rate(desktop_streamer_hls_segment_duration_seconds_count{${S}}[$__rate_interval])`,
-          '{{kiosk}} measured',
-        ),
-      )
-      .withTarget(
-        query(`desktop_streamer_config_segment_duration_seconds{${S}}`, '{{kiosk}} configured', 'B'),
-      )
-      .withOverride(referenceSeriesOverride()),
+    withReference(
+      timeseriesPanel({
+        title: 'Segment duration',
+        description:
+          'Mean duration of the segments published in each interval compared with segment_duration (dashed). Segments much longer than configured mean keyframes are late; players then buffer longer.',
+        unit: 's',
+        span: 8,
+      }),
+      [
+        `rate(desktop_streamer_hls_segment_duration_seconds_sum{${S}}[$__rate_interval])\n/ rate(desktop_streamer_hls_segment_duration_seconds_count{${S}}[$__rate_interval])`,
+        '{{kiosk}} measured',
+      ],
+      [`desktop_streamer_config_segment_duration_seconds{${S}}`, '{{kiosk}} configured'],
+    ),
   );
 }
 
 function qualityRow(board: dashboard.DashboardBuilder): void {
   board.withRow(new dashboard.RowBuilder('Output and picture'));
   board.withPanel(
-    timeseriesPanel({
-      title: 'Output bitrate',
-      description:
-        'Bitrate measured over the playlist window compared with the configured bitrate (dashed). Far below on a changing picture means the encoder starves; near zero on a static picture is normal for x264.',
-      unit: 'bps',
-      span: 6,
-    })
+    withReference(
+      timeseriesPanel({
+        title: 'Output bitrate',
+        description:
+          'Bitrate measured over the playlist window compared with the configured bitrate (dashed). Far below on a changing picture means the encoder starves; near zero on a static picture is normal for x264.',
+        unit: 'bps',
+        span: 6,
+      }),
       // Exported in bytes/s (Prometheus base unit); shown in bit/s like the `bitrate` setting.
-      .withTarget(
-        query(`8 * desktop_streamer_hls_output_bitrate_bytes_per_second{${S}}`, '{{kiosk}} measured'),
-      )
-      .withTarget(
-        query(`8 * desktop_streamer_config_bitrate_bytes_per_second{${S}}`, '{{kiosk}} configured', 'B'),
-      )
-      .withOverride(referenceSeriesOverride())
-      .min(0),
+      [`8 * desktop_streamer_hls_output_bitrate_bytes_per_second{${S}}`, '{{kiosk}} measured'],
+      [`8 * desktop_streamer_config_bitrate_bytes_per_second{${S}}`, '{{kiosk}} configured'],
+    ).min(0),
   );
   board.withPanel(
-    timeseriesPanel({
-      title: 'Output frame rate',
-      description:
-        'Frames per second counted in the published MPEG-TS over the playlist window compared with the configured fps (dashed). A lower rate means frames are dropped in capture or encoding.',
-      unit: 'suffix: fps',
-      span: 6,
-    })
-      .withTarget(query(`desktop_streamer_hls_output_frames_per_second{${S}}`, '{{kiosk}} measured'))
-      .withTarget(query(`desktop_streamer_config_fps{${S}}`, '{{kiosk}} configured', 'B'))
-      .withOverride(referenceSeriesOverride())
-      .min(0),
+    withReference(
+      timeseriesPanel({
+        title: 'Output frame rate',
+        description:
+          'Frames per second counted in the published MPEG-TS over the playlist window compared with the configured fps (dashed). A lower rate means frames are dropped in capture or encoding.',
+        unit: 'suffix: fps',
+        span: 6,
+      }),
+      [`desktop_streamer_hls_output_frames_per_second{${S}}`, '{{kiosk}} measured'],
+      [`desktop_streamer_config_fps{${S}}`, '{{kiosk}} configured'],
+    ).min(0),
   );
   board.withPanel(
-    timeseriesPanel({
-      title: 'Picture unchanged for',
-      description:
-        'Seconds since the captured picture last changed. A kiosk app normally animates; a picture frozen for minutes often means the app hung even though the stream itself is healthy.',
-      unit: 's',
-      span: 6,
-    })
-      .withTarget(query(`desktop_streamer_picture_unchanged_seconds{${S}}`, '{{kiosk}}'))
-      .thresholds(thresholds(GREEN, [300, YELLOW], [1800, RED]))
-      .thresholdsStyle(dashedThresholds())
-      .min(0),
+    withDashedThresholds(
+      timeseriesPanel({
+        title: 'Picture unchanged for',
+        description:
+          'Seconds since the captured picture last changed. A kiosk app normally animates; a picture frozen for minutes often means the app hung even though the stream itself is healthy.',
+        unit: 's',
+        span: 6,
+      }).withTarget(query(`desktop_streamer_picture_unchanged_seconds{${S}}`, '{{kiosk}}')),
+      [GREEN, [300, YELLOW], [1800, RED]],
+    ),
   );
   board.withPanel(
-    timeseriesPanel({
-      title: 'Picture brightness',
-      description:
-        'Mean luma of the captured picture (0 = black, 100 % = white). A flat line at 0 % is a black screen: monitor off, app crashed, or the wrong output captured.',
-      unit: 'percentunit',
-      span: 6,
-    })
-      .withTarget(query(`desktop_streamer_picture_brightness_ratio{${S}}`, '{{kiosk}}'))
-      .thresholds(thresholds(RED, [0.02, GREEN]))
-      .thresholdsStyle(dashedThresholds())
-      .min(0)
-      .max(1),
+    withDashedThresholds(
+      timeseriesPanel({
+        title: 'Picture brightness',
+        description:
+          'Mean luma of the captured picture (0 = black, 100 % = white). A flat line at 0 % is a black screen: monitor off, app crashed, or the wrong output captured.',
+        unit: 'percentunit',
+        span: 6,
+      }).withTarget(query(`desktop_streamer_picture_brightness_ratio{${S}}`, '{{kiosk}}')),
+      [RED, [0.02, GREEN]],
+      1,
+    ),
   );
 }
 
 function resourcesRow(board: dashboard.DashboardBuilder): void {
   board.withRow(new dashboard.RowBuilder('Pipeline resources'));
   board.withPanel(
-    timeseriesPanel({
-      title: 'CPU vs quota',
-      description: `CPU used by the gst-launch-1.0 child and by the Node supervisor, as a fraction of one core. The red dashed line is the kiosk's configured unity_optimization.cpu_quota_percent (${CPU_QUOTA_RATIO * 100} % by default), the systemd CPUQuota that keeps the kiosk app responsive.`,
-      unit: 'percentunit',
-      span: 8,
-    })
-      .withTarget(
-        query(
-          `rate(desktop_streamer_pipeline_process_cpu_seconds_total{${S}}[$__rate_interval])`,
-          '{{kiosk}} pipeline',
+    stackedAgainstLimit(
+      timeseriesPanel({
+        title: 'CPU vs quota',
+        description: `CPU used by the gst-launch-1.0 child and by the Node supervisor, as a fraction of one core. The red dashed line is the kiosk's configured unity_optimization.cpu_quota_percent (${CPU_QUOTA_RATIO * 100} % by default), the systemd CPUQuota that keeps the kiosk app responsive.`,
+        unit: 'percentunit',
+        span: 8,
+      })
+        .withTarget(
+          query(
+            `rate(desktop_streamer_pipeline_process_cpu_seconds_total{${S}}[$__rate_interval])`,
+            '{{kiosk}} pipeline',
+          ),
+        )
+        .withTarget(
+          query(`rate(process_cpu_seconds_total{${S}}[$__rate_interval])`, '{{kiosk}} supervisor', 'B'),
         ),
-      )
-      .withTarget(
-        query(`rate(process_cpu_seconds_total{${S}}[$__rate_interval])`, '{{kiosk}} supervisor', 'B'),
-      )
-      .withTarget(query(`desktop_streamer_config_cpu_quota_ratio{${S}}`, '{{kiosk}} quota', 'C'))
-      .overrideByRegexp('.*(quota|limit)$', [
-        { id: 'custom.stacking', value: { mode: 'none', group: 'A' } },
-        { id: 'custom.lineStyle', value: { fill: 'dash', dash: [10, 10] } },
-        { id: 'custom.fillOpacity', value: 0 },
-        { id: 'color', value: { mode: 'fixed', fixedColor: 'red' } },
-      ])
-      .thresholds(thresholds(GREEN, [CPU_QUOTA_RATIO, RED]))
-      .thresholdsStyle(dashedThresholds())
-      .stacking(new common.StackingConfigBuilder().mode(common.StackingMode.Normal))
-      .fillOpacity(30)
-      .min(0),
+      [`desktop_streamer_config_cpu_quota_ratio{${S}}`, '{{kiosk}} quota'],
+      [GREEN, [CPU_QUOTA_RATIO, RED]],
+    ),
   );
   board.withPanel(
-    timeseriesPanel({
-      title: 'Memory vs limit',
-      description: `Resident memory of the gst-launch-1.0 child and of the Node supervisor, stacked. The red dashed line is the kiosk's configured unity_optimization.memory_limit_mb (${MEMORY_LIMIT_BYTES / 1024 / 1024} MiB by default), the systemd MemoryMax of the service.`,
-      unit: 'bytes',
-      span: 8,
-    })
-      .withTarget(
-        query(`desktop_streamer_pipeline_process_resident_memory_bytes{${S}}`, '{{kiosk}} pipeline'),
-      )
-      .withTarget(query(`process_resident_memory_bytes{${S}}`, '{{kiosk}} supervisor', 'B'))
-      .withTarget(query(`desktop_streamer_config_memory_limit_bytes{${S}}`, '{{kiosk}} limit', 'C'))
-      .overrideByRegexp('.*(quota|limit)$', [
-        { id: 'custom.stacking', value: { mode: 'none', group: 'A' } },
-        { id: 'custom.lineStyle', value: { fill: 'dash', dash: [10, 10] } },
-        { id: 'custom.fillOpacity', value: 0 },
-        { id: 'color', value: { mode: 'fixed', fixedColor: 'red' } },
-      ])
-      .thresholds(thresholds(GREEN, [MEMORY_LIMIT_BYTES * 0.8, YELLOW], [MEMORY_LIMIT_BYTES, RED]))
-      .thresholdsStyle(dashedThresholds())
-      .stacking(new common.StackingConfigBuilder().mode(common.StackingMode.Normal))
-      .fillOpacity(30)
-      .min(0),
+    stackedAgainstLimit(
+      timeseriesPanel({
+        title: 'Memory vs limit',
+        description: `Resident memory of the gst-launch-1.0 child and of the Node supervisor, stacked. The red dashed line is the kiosk's configured unity_optimization.memory_limit_mb (${MEMORY_LIMIT_BYTES / 1024 / 1024} MiB by default), the systemd MemoryMax of the service.`,
+        unit: 'bytes',
+        span: 8,
+      })
+        .withTarget(
+          query(`desktop_streamer_pipeline_process_resident_memory_bytes{${S}}`, '{{kiosk}} pipeline'),
+        )
+        .withTarget(query(`process_resident_memory_bytes{${S}}`, '{{kiosk}} supervisor', 'B')),
+      [`desktop_streamer_config_memory_limit_bytes{${S}}`, '{{kiosk}} limit'],
+      [GREEN, [MEMORY_LIMIT_BYTES * 0.8, YELLOW], [MEMORY_LIMIT_BYTES, RED]],
+    ),
   );
   board.withPanel(
     timeseriesPanel({
@@ -420,40 +371,39 @@ function resourcesRow(board: dashboard.DashboardBuilder): void {
 function hostRow(board: dashboard.DashboardBuilder): void {
   board.withRow(new dashboard.RowBuilder('Host'));
   board.withPanel(
-    timeseriesPanel({
-      title: 'Host CPU',
-      description:
-        'CPU busy of the whole kiosk host (all cores, 0–100 %), with the 1-minute load average on the right axis. The kiosk app shares this CPU with the stream.',
-      unit: 'percentunit',
-      span: 6,
-    })
-      .withTarget(query(`desktop_streamer_host_cpu_usage_ratio{${S}}`, '{{kiosk}} busy'))
-      .withTarget(query(`desktop_streamer_host_load1{${S}}`, '{{kiosk}} load1', 'B'))
-      .overrideByRegexp('.*load1$', [
-        { id: 'unit', value: 'none' },
-        { id: 'custom.axisPlacement', value: 'right' },
-      ])
-      .thresholds(thresholds(GREEN, [0.8, YELLOW], [0.95, RED]))
-      .thresholdsStyle(dashedThresholds())
-      .min(0),
+    withDashedThresholds(
+      timeseriesPanel({
+        title: 'Host CPU',
+        description:
+          'CPU busy of the whole kiosk host (all cores, 0–100 %), with the 1-minute load average on the right axis. The kiosk app shares this CPU with the stream.',
+        unit: 'percentunit',
+        span: 6,
+      })
+        .withTarget(query(`desktop_streamer_host_cpu_usage_ratio{${S}}`, '{{kiosk}} busy'))
+        .withTarget(query(`desktop_streamer_host_load1{${S}}`, '{{kiosk}} load1', 'B'))
+        .overrideByRegexp('.*load1$', [
+          { id: 'unit', value: 'none' },
+          { id: 'custom.axisPlacement', value: 'right' },
+        ]),
+      [GREEN, [0.8, YELLOW], [0.95, RED]],
+    ),
   );
   board.withPanel(
-    timeseriesPanel({
-      title: 'Host memory used',
-      description: 'Share of host memory not available to new allocations (1 − available / total).',
-      unit: 'percentunit',
-      span: 6,
-    })
-      .withTarget(
+    withDashedThresholds(
+      timeseriesPanel({
+        title: 'Host memory used',
+        description: 'Share of host memory not available to new allocations (1 − available / total).',
+        unit: 'percentunit',
+        span: 6,
+      }).withTarget(
         query(
           `1 - desktop_streamer_host_memory_available_bytes{${S}} / desktop_streamer_host_memory_total_bytes{${S}}`,
           '{{kiosk}}',
         ),
-      )
-      .thresholds(thresholds(GREEN, [0.85, YELLOW], [0.95, RED]))
-      .thresholdsStyle(dashedThresholds())
-      .min(0)
-      .max(1),
+      ),
+      [GREEN, [0.85, YELLOW], [0.95, RED]],
+      1,
+    ),
   );
   board.withPanel(
     statPanel({
@@ -518,18 +468,17 @@ function gpuRow(board: dashboard.DashboardBuilder): void {
       .min(0),
   );
   board.withPanel(
-    timeseriesPanel({
-      title: 'GPU busy',
-      description:
-        'Share of time the GPU was busy (amdgpu gpu_busy_percent), per card: the kiosk app and the VAAPI encoder together.',
-      unit: 'percentunit',
-      span: 12,
-    })
-      .withTarget(query(`desktop_streamer_drm_gpu_busy_ratio{${S}}`, '{{kiosk}} {{card}}'))
-      .thresholds(thresholds(GREEN, [0.8, YELLOW], [0.95, RED]))
-      .thresholdsStyle(dashedThresholds())
-      .min(0)
-      .max(1),
+    withDashedThresholds(
+      timeseriesPanel({
+        title: 'GPU busy',
+        description:
+          'Share of time the GPU was busy (amdgpu gpu_busy_percent), per card: the kiosk app and the VAAPI encoder together.',
+        unit: 'percentunit',
+        span: 12,
+      }).withTarget(query(`desktop_streamer_drm_gpu_busy_ratio{${S}}`, '{{kiosk}} {{card}}')),
+      [GREEN, [0.8, YELLOW], [0.95, RED]],
+      1,
+    ),
   );
 }
 
@@ -580,18 +529,15 @@ function alertsRow(board: dashboard.DashboardBuilder): void {
 }
 
 export function buildKioskOverview(): dashboard.Dashboard {
-  const board = new dashboard.DashboardBuilder('Desktop streamer — kiosk overview')
-    .uid(KIOSK_OVERVIEW_UID)
-    .description(
+  const board = desktopStreamerDashboard({
+    title: 'Desktop streamer — kiosk overview',
+    uid: KIOSK_OVERVIEW_UID,
+    description:
       'Health of the HLS stream of one or more kiosks: supervisor state, restarts, segments, output quality, resources and alerts.',
-    )
-    .tags(['desktop-streamer', 'kiosk'])
-    .editable()
-    .tooltip(dashboard.DashboardCursorSync.Crosshair)
-    .timezone('browser')
-    .time({ from: 'now-3h', to: 'now' })
-    .refresh('30s')
-    .withVariable(kioskVariable())
+    tag: 'kiosk',
+    from: 'now-3h',
+    refresh: '30s',
+  })
     .withVariable(instanceVariable())
     .link(dashboardsLink());
   streamRow(board);

@@ -65,7 +65,7 @@ export async function main(argv: string[]): Promise<number> {
       case 'status':
         return await (await import('./status.ts')).runStatus(args);
       case 'alertmanager-config':
-        return await (await import('../alerting/watchdog-config.ts')).runAlertmanagerConfigCommand(args);
+        return await (await import('../migrate/watchdog-config.ts')).runAlertmanagerConfigCommand(args);
       case 'version':
       case '--version':
         console.log(VERSION);

@@ -6,6 +6,8 @@ import { randomBytes } from 'node:crypto';
 import { constants, promises as fs } from 'node:fs';
 import path from 'node:path';
 
+export { statfsUsage } from '../system/disk-usage.ts';
+
 /** The output directory is missing and cannot be created, or is not writable. */
 export class HlsOutputError extends Error {
   override name = 'HlsOutputError';
@@ -131,12 +133,4 @@ export async function dirExists(dir: string): Promise<boolean> {
   } catch {
     return false;
   }
-}
-
-/** Used space of the filesystem holding `dir`, in percent, as `df` reports it (reserved blocks count as used). */
-export async function statfsUsage(dir: string): Promise<{ usedPercent: number }> {
-  const stats = await fs.statfs(dir);
-  const used = stats.blocks - stats.bfree;
-  const usable = used + stats.bavail;
-  return { usedPercent: usable > 0 ? (used / usable) * 100 : 0 };
 }

@@ -55,11 +55,7 @@ const LINT_FAILING_DEFAULT_METRICS = [
 
 const EVENT_LOOP_SAMPLE_MS = 100;
 
-/**
- * Builds the registry with the collectors of docs/metrics.md. Values are collected at scrape time.
- * The desktop_streamer_maintenance_job_* series are registered on `registry` by the maintenance
- * scheduler (src/maintenance/scheduler.ts), which owns them.
- */
+/** Builds the registry with the collectors of docs/metrics.md. Values are collected at scrape time. */
 export function createMetrics(deps: MetricsDeps): Metrics {
   const logger = deps.logger.child({ module: 'metrics' });
   const now = deps.now ?? Date.now;

@@ -39,6 +39,8 @@ export interface ScrapeCoordinatorOptions {
    * started again, so a hung sysfs read cannot pile up and exhaust libuv's thread pool.
    */
   collectorTimeoutMs?: number;
+  /** Milliseconds on a monotonic clock, for the collector durations; tests inject one. */
+  now?: () => number;
 }
 
 interface CollectorEntry {
@@ -67,11 +69,13 @@ export class ScrapeCoordinator {
   readonly #logger: Logger;
   readonly #collectors = new Map<string, CollectorEntry>();
   readonly #timeoutMs: number;
+  readonly #now: () => number;
 
   constructor(registry: Registry, logger: Logger, options: ScrapeCoordinatorOptions = {}) {
     this.#registry = registry;
     this.#logger = logger;
     this.#timeoutMs = options.collectorTimeoutMs ?? 5000;
+    this.#now = options.now ?? (() => performance.now());
     const durations = new Gauge({
       name: 'desktop_streamer_scrape_collector_duration_seconds',
       help: 'Time the collector took in this scrape.',
@@ -139,7 +143,7 @@ export class ScrapeCoordinator {
   }
 
   async #execute(entry: CollectorEntry): Promise<void> {
-    const started = performance.now();
+    const started = this.#now();
     try {
       await this.#updateWithTimeout(entry);
       entry.success = true;
@@ -157,7 +161,7 @@ export class ScrapeCoordinator {
         );
       }
     } finally {
-      entry.durationSeconds = (performance.now() - started) / 1000;
+      entry.durationSeconds = (this.#now() - started) / 1000;
     }
   }
 

@@ -113,3 +113,9 @@ export async function readMemory(procRoot = '/proc'): Promise<MemoryReading> {
   }
   return { totalBytes: os.totalmem(), availableBytes: os.freemem() };
 }
+
+/** Used memory in percent, one decimal (MemTotal − MemAvailable, as `free` counts it). */
+export async function systemMemoryPercent(procRoot = '/proc'): Promise<number> {
+  const { totalBytes, availableBytes } = await readMemory(procRoot);
+  return Math.round((1000 * (totalBytes - availableBytes)) / totalBytes) / 10;
+}

@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
-import { readProcessStats } from '../../src/metrics/procfs.ts';
+import { readProcessStats } from '../../src/system/proc-process.ts';
 import { parsePlaylist, type Stack, startStack } from '../helpers/stack.ts';
 
 const FIXTURE_SYSFS = fileURLToPath(new URL('../fixtures/sysfs', import.meta.url));

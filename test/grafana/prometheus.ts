@@ -1,7 +1,7 @@
 /**
  * A real Prometheus (/usr/bin/prometheus) scraping the given targets every second, for the
- * dashboard tests: the launcher of test/alerting/servers.ts plus a scrape config and a small
- * query helper. Stopped (and its files removed) by stop().
+ * dashboard tests (test/integration/grafana/): the launcher of test/alerting/servers.ts plus a
+ * scrape config and a small query helper. Stopped (and its files removed) by stop().
  */
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';

@@ -4,7 +4,6 @@ import { readFile } from 'node:fs/promises';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_CONFIG } from '../../src/config/schema.ts';
-import { createMaintenance } from '../../src/maintenance/index.ts';
 import { createMetrics } from '../../src/metrics/index.ts';
 import { FakeHls, FakeSupervisor, fakeHostSource, recordingLogger } from './fakes.ts';
 
@@ -31,8 +30,6 @@ test('the registry holds exactly the series of docs/metrics.md, with the documen
     kioskName: 'k',
     hostSource: fakeHostSource(),
   });
-  // The maintenance scheduler registers its own two series on the same registry (as src/main.ts does).
-  createMaintenance({ logger, registry: metrics.registry, jobs: [] });
   const registered = new Map(
     metrics.registry
       .getMetricsAsArray()

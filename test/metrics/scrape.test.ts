@@ -4,22 +4,33 @@ import { setCounter, setCounters } from '../../src/metrics/scrape.ts';
 import { recordingLogger } from './fakes.ts';
 import { registryWith, registryWithOptions, sampleValue, scrapeSamples } from './samples.ts';
 
+/** Lets pending promise chains and I/O callbacks run (setImmediate is not mocked). */
+async function turns(count = 5): Promise<void> {
+  for (let i = 0; i < count; i += 1) await new Promise((resolve) => setImmediate(resolve));
+}
+
 test('every metric of a collector joins one run per scrape', async () => {
   const { logger } = recordingLogger();
   let runs = 0;
-  const registry = registryWith(logger, {
-    name: 'counting',
-    setup(metrics) {
-      const a = metrics.gauge('test_a', 'a');
-      const b = metrics.gauge('test_b', 'b');
-      return async () => {
-        runs += 1;
-        await new Promise((resolve) => setTimeout(resolve, 5));
-        a.set(runs);
-        b.set(runs * 10);
-      };
+  let clockMs = 1000;
+  const registry = registryWithOptions(
+    logger,
+    { now: () => clockMs },
+    {
+      name: 'counting',
+      setup(metrics) {
+        const a = metrics.gauge('test_a', 'a');
+        const b = metrics.gauge('test_b', 'b');
+        return async () => {
+          runs += 1;
+          await Promise.resolve(); // a real await: both metrics must still join this one run
+          clockMs += 5;
+          a.set(runs);
+          b.set(runs * 10);
+        };
+      },
     },
-  });
+  );
   const first = await scrapeSamples(registry);
   assert.equal(runs, 1);
   assert.equal(sampleValue(first, 'test_a'), 1);
@@ -34,7 +45,7 @@ test('every metric of a collector joins one run per scrape', async () => {
   const duration = sampleValue(second, 'desktop_streamer_scrape_collector_duration_seconds', {
     collector: 'counting',
   });
-  assert.ok(duration >= 0.004 && duration < 1, `duration ${duration}`);
+  assert.equal(duration, 0.005);
 });
 
 test('a throwing collector never breaks the scrape, keeps its last values and is logged once per streak', async () => {
@@ -151,7 +162,7 @@ test('setCounter/setCounters mirror totals kept elsewhere, clamping bad values t
   assert.equal(sampleValue(samples, 'test_plain_total'), 0);
 });
 
-test('a hung collector fails the scrape after the timeout, is not started again until it settles', async () => {
+test('a hung collector fails the scrape after the timeout, is not started again until it settles', async (t) => {
   const { logger, records } = recordingLogger();
   let release: () => void = () => {};
   let starts = 0;
@@ -179,10 +190,17 @@ test('a hung collector fails the scrape after the timeout, is not started again 
       },
     },
   );
-  const started = performance.now();
-  let samples = await scrapeSamples(registry);
-  const elapsed = performance.now() - started;
-  assert.ok(elapsed >= 45 && elapsed < 2000, `scrape took ${elapsed} ms`);
+  t.mock.timers.enable({ apis: ['setTimeout'] });
+  let settled = false;
+  const scrape = scrapeSamples(registry).finally(() => {
+    settled = true;
+  });
+  await turns();
+  t.mock.timers.tick(49);
+  await turns();
+  assert.equal(settled, false, 'still waiting for the hung collector before 50 ms');
+  t.mock.timers.tick(1);
+  let samples = await scrape;
   assert.equal(sampleValue(samples, 'desktop_streamer_scrape_collector_success', { collector: 'hung' }), 0);
   assert.equal(sampleValue(samples, 'desktop_streamer_scrape_collector_success', { collector: 'fine' }), 1);
   assert.equal(sampleValue(samples, 'test_fine'), 1);

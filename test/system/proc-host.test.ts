@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -11,6 +11,7 @@ import {
   readCpuTimes,
   readMemory,
   readNetDev,
+  systemMemoryPercent,
 } from '../../src/system/proc-host.ts';
 
 const PROC_STAT = [
@@ -62,7 +63,6 @@ test('parseMeminfo: MemTotal and MemAvailable in bytes; null when either is miss
 
 test('the real /proc: CPU totals grow, memory is sane, loopback is listed', async () => {
   const first = await readCpuTimes();
-  await new Promise((resolve) => setTimeout(resolve, 50));
   const second = await readCpuTimes();
   assert.ok(first.total > 0 && second.total >= first.total, `${first.total} → ${second.total}`);
   assert.ok(first.idle <= first.total);
@@ -81,4 +81,18 @@ test('an unreadable /proc: CPU and memory fall back to node:os, network reports 
   const memory = await readMemory(empty);
   assert.ok(memory.totalBytes > 0 && memory.availableBytes <= memory.totalBytes);
   await assert.rejects(readNetDev(empty), { code: 'ENOENT' });
+});
+
+test('systemMemoryPercent: MemTotal − MemAvailable, one decimal (fixture and the real /proc)', async (t) => {
+  const proc = await mkdtemp(join(tmpdir(), 'proc-host-'));
+  t.after(() => rm(proc, { recursive: true, force: true }));
+  await writeFile(
+    join(proc, 'meminfo'),
+    'MemTotal:       8000000 kB\nMemFree:  100 kB\nMemAvailable:   6000000 kB\n',
+  );
+  assert.equal(await systemMemoryPercent(proc), 25);
+  await writeFile(join(proc, 'meminfo'), 'MemTotal:       3000000 kB\nMemAvailable:   2000000 kB\n');
+  assert.equal(await systemMemoryPercent(proc), 33.3);
+  const real = await systemMemoryPercent();
+  assert.ok(real > 0 && real < 100, String(real));
 });

@@ -1,13 +1,7 @@
-import { readFile, realpath, statfs } from 'node:fs/promises';
 import { loadavg } from 'node:os';
-import { dirname, resolve } from 'node:path';
-import {
-  busyRatio,
-  type NetDevCounters,
-  readCpuTimes,
-  readMemory,
-  readNetDev,
-} from '../../system/proc-host.ts';
+import { CpuSampler } from '../../system/cpu-sampler.ts';
+import { filesystemOf } from '../../system/disk-usage.ts';
+import { type NetDevCounters, readCpuTimes, readMemory, readNetDev } from '../../system/proc-host.ts';
 import type { CollectorDefinition } from '../scrape.ts';
 
 export interface FilesystemReading {
@@ -97,71 +91,28 @@ export function hostCollector(deps: HostCollectorDeps): CollectorDefinition {
   };
 }
 
-/** Decodes the octal escapes (\040 = space) of /proc/self/mounts. Pure. */
-function unescapeMountField(field: string): string {
-  return field.replace(/\\([0-7]{3})/g, (_, octal: string) => String.fromCharCode(Number.parseInt(octal, 8)));
-}
-
-/** The mount point in /proc/self/mounts content that holds `path` (longest prefix). Pure. */
-export function mountpointOf(mounts: string, path: string): string {
-  let best = '/';
-  for (const line of mounts.split('\n')) {
-    const field = line.split(' ')[1];
-    if (!field) continue;
-    const mountpoint = unescapeMountField(field);
-    const inside =
-      path === mountpoint || path.startsWith(mountpoint.endsWith('/') ? mountpoint : `${mountpoint}/`);
-    if (inside && mountpoint.length > best.length) best = mountpoint;
-  }
-  return best;
-}
-
-async function nearestExistingRealPath(path: string): Promise<string> {
-  let current = resolve(path);
-  for (;;) {
-    try {
-      return await realpath(current);
-    } catch (error) {
-      const parent = dirname(current);
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT' || parent === current) throw error;
-      current = parent;
-    }
-  }
-}
-
 export interface SystemHostSourceOptions {
   procRoot?: string;
 }
 
 /**
- * The real host, read from the kernel without spawning anything: /proc/stat, /proc/meminfo and
- * /proc/net/dev (src/system/proc-host.ts), statfs(2) for the output filesystem (tmpfs included,
- * where /tmp/hls usually lives) and os.loadavg() for load1.
+ * The real host, read from the kernel without spawning anything (src/system/): /proc/stat,
+ * /proc/meminfo and /proc/net/dev, statfs(2) for the output filesystem (tmpfs included, where
+ * /tmp/hls usually lives) and os.loadavg() for load1.
  */
 export function systemHostSource(options: SystemHostSourceOptions = {}): HostSource {
   const procRoot = options.procRoot ?? '/proc';
-  // CPU busy is a ratio between two readings: the first scrape compares with this one.
-  let previousCpu = readCpuTimes(procRoot);
+  // Busy since the previous scrape, however long ago; the first scrape compares with this reading.
+  const cpu = new CpuSampler({
+    readTimes: () => readCpuTimes(procRoot),
+    reuseMs: 0,
+    maxAgeMs: Infinity,
+  }).prime();
   return {
-    async cpuBusyRatio() {
-      const [previous, current] = await Promise.all([previousCpu, readCpuTimes(procRoot)]);
-      previousCpu = Promise.resolve(current);
-      return busyRatio(previous, current);
-    },
+    cpuBusyRatio: () => cpu.busyRatio(),
     memory: () => readMemory(procRoot),
     load1: () => loadavg()[0] ?? 0,
-    async filesystem(path) {
-      const existing = await nearestExistingRealPath(path);
-      const [stats, mounts] = await Promise.all([
-        statfs(existing),
-        readFile(`${procRoot}/self/mounts`, 'utf8').catch(() => ''),
-      ]);
-      return {
-        mountpoint: mountpointOf(mounts, existing),
-        sizeBytes: stats.blocks * stats.bsize,
-        availBytes: stats.bavail * stats.bsize,
-      };
-    },
+    filesystem: (path) => filesystemOf(path, procRoot),
     network: () => readNetDev(procRoot),
   };
 }

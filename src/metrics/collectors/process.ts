@@ -1,5 +1,5 @@
 import type { SupervisorSnapshot } from '../../pipeline/types.ts';
-import { readProcessStats } from '../procfs.ts';
+import { readProcessStats } from '../../system/proc-process.ts';
 import { type CollectorDefinition, setCounter } from '../scrape.ts';
 
 export interface ProcessCollectorDeps {

@@ -3,24 +3,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { hostCollector, mountpointOf, systemHostSource } from '../../../src/metrics/collectors/host.ts';
+import { hostCollector, systemHostSource } from '../../../src/metrics/collectors/host.ts';
 import { fakeHostSource, recordingLogger } from '../fakes.ts';
 import { registryWith, sampleValue, scrapeSamples, seriesOf } from '../samples.ts';
-
-const MOUNTS = [
-  '/dev/vda1 / ext4 rw,relatime 0 0',
-  'tmpfs /tmp tmpfs rw,nosuid,nodev 0 0',
-  '/dev/vdb1 /var/lib/kiosk\\040data ext4 rw 0 0',
-  '/dev/vdc1 /tmpfoo ext4 rw 0 0',
-].join('\n');
-
-test('mountpointOf: longest prefix on path boundaries, octal escapes decoded', () => {
-  assert.equal(mountpointOf(MOUNTS, '/tmp/hls'), '/tmp');
-  assert.equal(mountpointOf(MOUNTS, '/tmp'), '/tmp');
-  assert.equal(mountpointOf(MOUNTS, '/tmpx/hls'), '/');
-  assert.equal(mountpointOf(MOUNTS, '/var/lib/kiosk data/hls'), '/var/lib/kiosk data');
-  assert.equal(mountpointOf('', '/anything'), '/');
-});
 
 test('host series from a fake source, network devices replaced when they change', async () => {
   let devices = ['eth0', 'lo'];

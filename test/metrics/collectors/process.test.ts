@@ -4,12 +4,7 @@ import { once } from 'node:events';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { processCollector } from '../../../src/metrics/collectors/process.ts';
-import {
-  ProcParseError,
-  parseStatCpuTicks,
-  parseStatus,
-  readProcessStats,
-} from '../../../src/metrics/procfs.ts';
+import { readProcessStats } from '../../../src/system/proc-process.ts';
 import { FakeSupervisor, recordingLogger } from '../fakes.ts';
 import { registryWith, sampleValue, scrapeSamples } from '../samples.ts';
 
@@ -21,21 +16,6 @@ function setup(pid: number | null, procRoot = FIXTURE_PROC) {
   const registry = registryWith(recordingLogger().logger, processCollector({ supervisor, procRoot }));
   return { supervisor, registry };
 }
-
-test('stat: utime+stime even when comm holds spaces and parentheses', () => {
-  assert.equal(parseStatCpuTicks('1 (a) b) S 0 1 1 0 -1 0 0 0 0 0 150 50 0 0 20 0 3 0 1 1 1'), 200);
-  assert.throws(() => parseStatCpuTicks('garbage'), ProcParseError);
-  assert.throws(() => parseStatCpuTicks('1 (x) S 0'), /utime\/stime are not numbers/);
-});
-
-test('status: VmRSS in bytes and Threads; a zombie without VmRSS has 0 bytes', () => {
-  assert.deepEqual(parseStatus('Name:\tx\nVmRSS:\t    2048 kB\nThreads:\t3\n'), {
-    residentBytes: 2048 * 1024,
-    threads: 3,
-  });
-  assert.deepEqual(parseStatus('Name:\tx\nThreads:\t1\n'), { residentBytes: 0, threads: 1 });
-  assert.throws(() => parseStatus('Name:\tx\n'), /no "Threads:" line/);
-});
 
 test('the gst child from a fixture /proc: CPU seconds at 100 ticks/s, RSS, threads', async () => {
   const samples = await scrapeSamples(setup(4242).registry);

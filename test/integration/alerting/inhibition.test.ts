@@ -7,9 +7,9 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { parse, stringify } from 'yaml';
-import { startAlertmanager, startHttpSink, tempDir, waitFor } from './servers.ts';
+import { startAlertmanager, startHttpSink, tempDir, waitFor } from '../../alerting/servers.ts';
 
-const REPO = new URL('../..', import.meta.url).pathname;
+const REPO = new URL('../../..', import.meta.url).pathname;
 
 interface ApiAlert {
   labels: Record<string, string>;

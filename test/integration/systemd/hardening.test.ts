@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
-const unitFile = fileURLToPath(new URL('../../systemd/desktop-streamer.service', import.meta.url));
+const unitFile = fileURLToPath(new URL('../../../systemd/desktop-streamer.service', import.meta.url));
 const seccompRun = fileURLToPath(new URL('./fixtures/seccomp-run.py', import.meta.url));
 const probe = fileURLToPath(new URL('./fixtures/hardened-probe.mjs', import.meta.url));
 // Debian's python3-seccomp installs for the system python.
@@ -24,7 +24,7 @@ async function hasPythonSeccomp(): Promise<boolean> {
 }
 
 describe('desktop-streamer.service hardening', () => {
-  it('its SystemCallFilter= still lets node, gst-launch x264enc/hlssink2 and HTTP work', async (t) => {
+  it('its SystemCallFilter= still lets node, gst-launch x264enc/mpegtsmux to a pipe, segment writes and HTTP work', async (t) => {
     if (!(await hasPythonSeccomp())) {
       t.skip('needs the Debian package python3-seccomp');
       return;

@@ -11,6 +11,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { stringify } from 'yaml';
+import { EXIT } from '../exit-codes.ts';
 
 /** Bad watchdog-config.json content (or bad options): names the key, the value and what is allowed. */
 export class WatchdogConfigError extends Error {
@@ -388,18 +389,10 @@ async function exists(path: string): Promise<boolean> {
   );
 }
 
-const EX = { ok: 0, usage: 64, dataErr: 65, noInput: 66, cantCreate: 73 } as const;
 const TEMPLATES_DIR = fileURLToPath(new URL('../../alerting/templates/', import.meta.url));
 
-/**
- * `desktop-streamer alertmanager-config [--watchdog-config PATH] [--out DIR]
- *  [--secrets-dir DIR] [--alertmanager-version X.Y] [--force]`
- * Writes DIR/alertmanager.yml, DIR/templates/*.tmpl and the secret files (0600) into
- * DIR/secrets (or --secrets-dir), then tells how to check and install them. An existing
- * alertmanager.yml is operator-owned: it is only replaced with --force (exit 73 otherwise).
- */
-export async function runAlertmanagerConfigCommand(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
+function parseOptions(argv: string[]) {
+  return parseArgs({
     args: argv,
     options: {
       'watchdog-config': { type: 'string', default: '/etc/desktop-streamer/watchdog-config.json' },
@@ -409,6 +402,18 @@ export async function runAlertmanagerConfigCommand(argv: string[]): Promise<numb
       force: { type: 'boolean', default: false },
     },
   });
+}
+
+/**
+ * `desktop-streamer alertmanager-config [--watchdog-config PATH] [--out DIR]
+ *  [--secrets-dir DIR] [--alertmanager-version X.Y] [--force]`
+ * Writes DIR/alertmanager.yml, DIR/templates/*.tmpl and the secret files (0600) into
+ * DIR/secrets (or --secrets-dir), then tells how to check and install them. An existing
+ * alertmanager.yml is operator-owned: it is only replaced with --force (exit 73 otherwise).
+ */
+export async function runAlertmanagerConfigCommand(argv: string[]): Promise<number> {
+  // Unknown or incomplete options throw; the CLI prints the message and exits 64.
+  const { values } = parseOptions(argv);
   const sourcePath = values['watchdog-config'];
   const outDir = resolve(values.out);
   const secretsDir = resolve(values['secrets-dir'] ?? join(outDir, 'secrets'));
@@ -419,7 +424,7 @@ export async function runAlertmanagerConfigCommand(argv: string[]): Promise<numb
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     console.error(`alertmanager-config: cannot read ${sourcePath}: ${(error as Error).message}`);
-    return code === undefined ? EX.dataErr : EX.noInput;
+    return code === undefined ? EXIT.dataErr : EXIT.noInput;
   }
 
   let conversion: WatchdogConversion;
@@ -432,7 +437,7 @@ export async function runAlertmanagerConfigCommand(argv: string[]): Promise<numb
   } catch (error) {
     if (error instanceof WatchdogConfigError) {
       console.error(`alertmanager-config: ${sourcePath}: ${error.message}`);
-      return EX.dataErr;
+      return EXIT.dataErr;
     }
     throw error;
   }
@@ -440,7 +445,7 @@ export async function runAlertmanagerConfigCommand(argv: string[]): Promise<numb
   const target = join(outDir, 'alertmanager.yml');
   if (!values.force && (await exists(target))) {
     console.error(`alertmanager-config: ${target} exists (operator-owned); pass --force to replace it`);
-    return EX.cantCreate;
+    return EXIT.cantCreate;
   }
 
   try {
@@ -459,7 +464,7 @@ export async function runAlertmanagerConfigCommand(argv: string[]): Promise<numb
     await writeFile(target, conversion.yaml, { mode: 0o644 });
   } catch (error) {
     console.error(`alertmanager-config: cannot write into ${outDir}: ${(error as Error).message}`);
-    return EX.cantCreate;
+    return EXIT.cantCreate;
   }
 
   for (const warning of conversion.warnings) console.error(`warning: ${warning}`);
@@ -469,5 +474,5 @@ export async function runAlertmanagerConfigCommand(argv: string[]): Promise<numb
     console.log(`make the secrets readable by Alertmanager's user: chown -R prometheus: ${secretsDir}`);
   }
   console.log(`check it with: amtool check-config ${target}`);
-  return EX.ok;
+  return EXIT.ok;
 }

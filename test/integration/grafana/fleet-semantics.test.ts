@@ -11,9 +11,9 @@ import path from 'node:path';
 import { it } from 'node:test';
 import { promisify } from 'node:util';
 import { stringify } from 'yaml';
-import { UNREACHABLE_STATE_CODE } from '../../grafana/src/common.ts';
-import { FLEET_UID } from '../../grafana/src/fleet.ts';
-import { allPanels, loadDashboards, substituteVariables } from './dashboard-queries.ts';
+import { UNREACHABLE_STATE_CODE } from '../../../grafana/src/common.ts';
+import { FLEET_UID } from '../../../grafana/src/fleet.ts';
+import { allPanels, loadDashboards, substituteVariables } from '../../grafana/dashboard-queries.ts';
 
 const run = promisify(execFile);
 const MiB = 1024 * 1024;

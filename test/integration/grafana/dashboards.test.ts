@@ -12,9 +12,9 @@ import { describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { parse, stringify } from 'yaml';
-import { outdatedDashboards } from '../../grafana/build.ts';
-import { DATASOURCE_UID } from '../../grafana/src/common.ts';
-import { DASHBOARDS } from '../../grafana/src/index.ts';
+import { outdatedDashboards } from '../../../grafana/build.ts';
+import { DATASOURCE_UID } from '../../../grafana/src/common.ts';
+import { DASHBOARDS } from '../../../grafana/src/index.ts';
 import {
   allPanels,
   DASHBOARDS_DIR,
@@ -27,7 +27,7 @@ import {
   panelQueries,
   REPO,
   substituteVariables,
-} from './dashboard-queries.ts';
+} from '../../grafana/dashboard-queries.ts';
 
 const run = promisify(execFile);
 const dashboards = loadDashboards();

@@ -12,7 +12,7 @@ import { promisify } from 'node:util';
 import { parse } from 'yaml';
 
 const run = promisify(execFile);
-const REPO = new URL('../..', import.meta.url).pathname;
+const REPO = new URL('../../..', import.meta.url).pathname;
 const CONFIG = join(REPO, 'alerting/alertmanager.yml');
 
 async function receiversFor(labels: Record<string, string>): Promise<string> {

@@ -9,12 +9,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { DEFAULT_CONFIG } from '../../src/config/schema.ts';
-import { startPrometheus } from '../alerting/servers.ts';
-import { segment } from './fakes.ts';
-import { startMetricsServer } from './server.ts';
+import { DEFAULT_CONFIG } from '../../../src/config/schema.ts';
+import { startPrometheus } from '../../alerting/servers.ts';
+import { segment } from '../../metrics/fakes.ts';
+import { startMetricsServer } from '../../metrics/server.ts';
 
-const FIXTURE_SYSFS = fileURLToPath(new URL('../fixtures/sysfs', import.meta.url));
+const FIXTURE_SYSFS = fileURLToPath(new URL('../../fixtures/sysfs', import.meta.url));
 
 interface VectorSample {
   metric: Record<string, string>;

@@ -10,10 +10,11 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
 import { parse } from 'yaml';
-import { metricNamesIn, SELF_MONITORING_METRICS } from './rule-metrics.ts';
+import { runbookBaseUrl } from '../../../alerting/build.ts';
+import { metricNamesIn, SELF_MONITORING_METRICS } from '../../alerting/rule-metrics.ts';
 
 const run = promisify(execFile);
-const REPO = new URL('../..', import.meta.url).pathname;
+const REPO = new URL('../../..', import.meta.url).pathname;
 const RULES_DIR = join(REPO, 'alerting/rules');
 const TESTS_DIR = join(REPO, 'alerting/tests');
 
@@ -82,6 +83,7 @@ test('every alert is DesktopStreamer…, has a severity, summary, description an
   const alerts = (await loadRules()).filter((rule) => rule.alert);
   assert.ok(alerts.length >= 20, `only ${alerts.length} alerts`);
   const anchors = anchorsOf(await readFile(join(REPO, 'alerting/runbooks.md'), 'utf8'));
+  const base = runbookBaseUrl(await readFile(join(REPO, 'alerting/mixin.yml'), 'utf8'));
   for (const rule of alerts) {
     const name = rule.alert!;
     assert.match(name, /^DesktopStreamer[A-Z][A-Za-z0-9]*$/, name);
@@ -89,7 +91,7 @@ test('every alert is DesktopStreamer…, has a severity, summary, description an
     const { summary, description, runbook_url: runbook } = rule.annotations ?? {};
     assert.ok(summary && !summary.includes('{{'), `${name}: summary must be a static sentence`);
     assert.ok(description?.includes('{{'), `${name}: description must be templated`);
-    assert.equal(runbook, `alerting/runbooks.md#${name.toLowerCase()}`, `${name}: runbook_url`);
+    assert.equal(runbook, `${base}#${name.toLowerCase()}`, `${name}: runbook_url (npm run alerting:build)`);
     assert.ok(anchors.has(name.toLowerCase()), `${name}: no "## ${name}" section in alerting/runbooks.md`);
   }
 });

@@ -7,10 +7,10 @@ import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { convertWatchdogConfig } from '../../src/alerting/watchdog-config.ts';
-import { startAlertmanager, startHttpSink, startSmtpSink, tempDir, waitFor } from './servers.ts';
+import { convertWatchdogConfig } from '../../../src/migrate/watchdog-config.ts';
+import { startAlertmanager, startHttpSink, startSmtpSink, tempDir, waitFor } from '../../alerting/servers.ts';
 
-const REPO = new URL('../..', import.meta.url).pathname;
+const REPO = new URL('../../..', import.meta.url).pathname;
 
 test('a converted watchdog-config.json delivers by email and webhook through a real Alertmanager', async (t) => {
   const dir = await tempDir('ds-watchdog-delivery-');

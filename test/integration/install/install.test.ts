@@ -20,7 +20,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
 const execFileAsync = promisify(execFile);
-const repo = fileURLToPath(new URL('../../', import.meta.url));
+const repo = fileURLToPath(new URL('../../../', import.meta.url));
 const installScript = path.join(repo, 'install.sh');
 
 /** Every file, directory and symlink under `dir`: relative path -> mode + sha256 of the content (or link target). */

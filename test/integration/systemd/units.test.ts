@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
-const unitsDir = fileURLToPath(new URL('../../systemd/', import.meta.url));
+const unitsDir = fileURLToPath(new URL('../../../systemd/', import.meta.url));
 const UNITS = [
   'desktop-streamer.service',
   'desktop-streamer-prometheus.service',

@@ -5,11 +5,11 @@ import { once } from 'node:events';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
-import { DEFAULT_CONFIG } from '../../src/config/schema.ts';
-import { segment } from './fakes.ts';
-import { startMetricsServer } from './server.ts';
+import { DEFAULT_CONFIG } from '../../../src/config/schema.ts';
+import { segment } from '../../metrics/fakes.ts';
+import { startMetricsServer } from '../../metrics/server.ts';
 
-const FIXTURE_SYSFS = fileURLToPath(new URL('../fixtures/sysfs', import.meta.url));
+const FIXTURE_SYSFS = fileURLToPath(new URL('../../fixtures/sysfs', import.meta.url));
 
 test('promtool check metrics is clean on a real scrape (real host, real /proc child, fixture GPU, no picture tap)', async (t) => {
   const child = spawn('sleep', ['30'], { stdio: 'ignore' });

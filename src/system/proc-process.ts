@@ -1,3 +1,7 @@
+/**
+ * One process's CPU time, resident memory and threads from /proc/<pid>/{stat,status}: pure
+ * parsers plus thin readers (the gst child's metrics, the supervisor's and child's RSS in /api/health).
+ */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
@@ -33,12 +37,26 @@ export function parseStatCpuTicks(stat: string): number {
   return utime + stime;
 }
 
+/** VmRSS of /proc/<pid>/status in bytes; null when absent (a zombie has none). Pure. */
+export function parseVmRssBytes(status: string): number | null {
+  const rss = /^VmRSS:\s+(\d+)\s+kB$/m.exec(status);
+  return rss ? Number(rss[1]) * 1024 : null;
+}
+
 /** VmRSS (bytes) and Threads from /proc/<pid>/status. VmRSS is absent for zombies: 0 then. */
 export function parseStatus(status: string): { residentBytes: number; threads: number } {
-  const rss = /^VmRSS:\s+(\d+)\s+kB$/m.exec(status);
   const threads = /^Threads:\s+(\d+)$/m.exec(status);
   if (!threads) throw new ProcParseError('/proc/<pid>/status: no "Threads:" line');
-  return { residentBytes: rss ? Number(rss[1]) * 1024 : 0, threads: Number(threads[1]) };
+  return { residentBytes: parseVmRssBytes(status) ?? 0, threads: Number(threads[1]) };
+}
+
+/** Resident memory of a process in bytes; null when it is gone, unreadable or a zombie. */
+export async function processRssBytes(pid: number, procRoot = '/proc'): Promise<number | null> {
+  try {
+    return parseVmRssBytes(await readFile(join(procRoot, String(pid), 'status'), 'utf8'));
+  } catch {
+    return null;
+  }
 }
 
 /** Reads a process's CPU time, RSS and threads; null when the process is gone. */
