@@ -82,7 +82,10 @@ describe('classifyError', () => {
       'encoder',
     );
     assert.equal(
-      classifyError('/GstPipeline:pipeline0/GstFdSink:fdsink0', 'Error while writing to file descriptor "5".'),
+      classifyError(
+        '/GstPipeline:pipeline0/GstFdSink:fdsink0',
+        'Error while writing to file descriptor "5".',
+      ),
       'resource',
     );
     assert.equal(classifyError(null, 'Could not write to resource: No space left on device'), 'resource');
