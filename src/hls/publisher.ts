@@ -147,8 +147,12 @@ export function createHlsPublisher(options: HlsPublisherOptions): LocalHlsPublis
   let liveText: string | null = null;
   /** The segment being assembled from parts, with their bytes. */
   let open: (OpenSegment & { data: Buffer[]; frames: number }) | null = null;
-  /** A run is producing: the next part is announced by EXT-X-PRELOAD-HINT. */
-  let producing = false;
+  /**
+   * The next part is announced by EXT-X-PRELOAD-HINT once a run has begun, and stays announced
+   * between runs: a restart only pauses the stream, and hls.js misreads a low-latency playlist
+   * that ends without a hint (it counts the last segment twice).
+   */
+  let hinting = false;
   /** Bytes of the listed segments published by this process, by file name. */
   const listedData = new Map<string, Buffer>();
   /** Listed segments whose file is still being written: present, whatever the disk says yet. */
@@ -177,7 +181,7 @@ export function createHlsPublisher(options: HlsPublisherOptions): LocalHlsPublis
 
   function liveEdge(): LiveEdge {
     const msn = open ? open.sequence : model.nextSequence;
-    return { msn, parts: open?.parts.length ?? 0, hinted: producing };
+    return { msn, parts: open?.parts.length ?? 0, hinted: hinting };
   }
 
   /** Segment `msn` is complete, or its part `part` is listed, or something later is. */
@@ -192,7 +196,7 @@ export function createHlsPublisher(options: HlsPublisherOptions): LocalHlsPublis
     const view: LowLatencyView = {
       ...timing,
       open,
-      preloadHint: producing
+      preloadHint: hinting
         ? partFileName(open?.sequence ?? model.nextSequence, open?.parts.length ?? 0)
         : null,
     };
@@ -605,7 +609,7 @@ export function createHlsPublisher(options: HlsPublisherOptions): LocalHlsPublis
         }
         if (open) closeOpenSegment(); // a producer that never said its last part ended
         model = beginRunOf(model);
-        producing = true;
+        hinting = true;
         refreshLive();
         log.info({ discontinuity: model.discontinuityPending }, 'pipeline run begins');
       });
@@ -613,7 +617,6 @@ export function createHlsPublisher(options: HlsPublisherOptions): LocalHlsPublis
 
     endRun() {
       if (open) closeOpenSegment();
-      producing = false;
       refreshLive();
       return queue.then(() => {});
     },

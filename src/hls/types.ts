@@ -22,7 +22,7 @@ export interface LiveEdge {
   msn: number;
   /** Parts of it listed so far. */
   parts: number;
-  /** A run is producing, so part `parts` of `msn` is announced (EXT-X-PRELOAD-HINT). */
+  /** Part `parts` of `msn` is announced (EXT-X-PRELOAD-HINT): from the first run on. */
   hinted: boolean;
 }
 

@@ -251,7 +251,7 @@ describe('publisher: Low-Latency HLS', () => {
     assert.equal(r.publisher.partData('../seg-000000005.p0.ts'), null);
   });
 
-  test('endRun closes an open segment as a shorter one and stops announcing parts', async (t) => {
+  test('endRun closes an open segment as a shorter one; the next part stays announced', async (t) => {
     const r = await rig(t);
     await r.publisher.beginRun();
     await publishParts(r, 0);
@@ -264,10 +264,13 @@ describe('publisher: Low-Latency HLS', () => {
     assert.ok(Math.abs(snapshot.segments[1]!.durationSeconds - 0.8) < 1e-9);
     assert.equal(snapshot.segments[1]!.frames, 12);
     const text = r.publisher.livePlaylistText()!;
-    assert.ok(!text.includes('#EXT-X-PRELOAD-HINT'), 'no producer: nothing to hint');
-    assert.match(text, /#EXTINF:0\.800,\nseg-000000001\.ts\n$/);
+    // Still announced: the next run continues with it (hls.js needs the hint at the end).
+    assert.match(
+      text,
+      /#EXTINF:0\.800,\nseg-000000001\.ts\n#EXT-X-PRELOAD-HINT:TYPE=PART,URI="seg-000000002\.p0\.ts"\n$/,
+    );
     assert.deepEqual(edgeOf(r.publisher), { msn: 2, parts: 0 });
-    assert.equal(r.publisher.liveEdge().hinted, false, 'a request for the next part is not held');
+    assert.equal(r.publisher.liveEdge().hinted, true, 'the next run continues the stream');
     // endRun with nothing open is harmless.
     await r.publisher.endRun();
     assert.equal(r.publisher.snapshot().segments.length, 2);
