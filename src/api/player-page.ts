@@ -26,6 +26,7 @@ export const PLAYER_HTML = `<!doctype html>
 <main>
   <section class="stage">
     <video id="video" muted autoplay playsinline controls></video>
+    <span class="latency-chip" id="latency-chip" hidden></span>
     <p class="notice" id="notice" role="status" hidden></p>
   </section>
   <aside class="panel" aria-label="Stream health">
@@ -44,6 +45,7 @@ export const PLAYER_HTML = `<!doctype html>
     <h2>Player</h2>
     <dl>
       <dt>Engine</dt><dd id="p-engine">–</dd>
+      <dt>Stream</dt><dd id="p-mode">–</dd>
       <dt>Latency</dt><dd id="p-latency">–</dd>
       <dt>Buffer</dt><dd id="p-buffer">–</dd>
       <dt>Resolution</dt><dd id="p-resolution">–</dd>
@@ -86,6 +88,10 @@ main { flex: 1; display: grid; grid-template-columns: minmax(0, 1fr) 19rem; gap:
 .stage { position: relative; background: #000; border-radius: .5rem; overflow: hidden; aspect-ratio: 16 / 9;
   border: 1px solid var(--line); }
 video { width: 100%; height: 100%; display: block; background: #000; object-fit: contain; }
+.latency-chip { position: absolute; top: .5rem; left: .5rem; padding: .1rem .45rem; border-radius: .3rem;
+  background: rgba(14,17,22,.7); color: #c3cad5; font-size: .72rem; font-variant-numeric: tabular-nums;
+  pointer-events: none; }
+.latency-chip[hidden] { display: none; }
 .notice { position: absolute; left: 50%; top: 50%; transform: translate(-50%, -50%); margin: 0;
   padding: .6rem 1rem; border-radius: .4rem; background: rgba(14,17,22,.85); color: var(--text); font-size: .9rem;
   border: 1px solid var(--line); max-width: 80%; text-align: center; }
@@ -112,7 +118,11 @@ export const PLAYER_JS = `'use strict';
   const $ = (id) => document.getElementById(id);
   const video = $('video');
   const notice = $('notice');
-  const state = { engine: 'none', recoveries: 0, hls: null, lastMediaRecovery: 0 };
+  const latencyChip = $('latency-chip');
+  // Read by tests and benches: latency (s, per EXT-X-PROGRAM-DATE-TIME), edgeLatency and
+  // targetLatency (hls.js', s), lowLatency (the playlist has parts), errors (the last 50 hls.js errors).
+  const state = { engine: 'none', recoveries: 0, hls: null, lastMediaRecovery: 0, errors: [],
+    latency: null, edgeLatency: null, targetLatency: null, lowLatency: null };
   window.__player = state;
 
   function say(text) {
@@ -122,11 +132,17 @@ export const PLAYER_JS = `'use strict';
 
   function startHlsJs() {
     const Hls = window.Hls;
+    // Low-latency HLS: the target distance from the live edge is the playlist's PART-HOLD-BACK, and
+    // playback speeds up to 1.5x to get back to it. hls.js lets a liveSync*/liveMaxLatency* value in
+    // the instance config win over PART-HOLD-BACK, so none is given there. For a plain-HLS playlist
+    // (no parts, no HOLD-BACK) hls.js falls back to liveSyncDurationCount target durations, taken from
+    // Hls.DefaultConfig: 2 instead of its 3. liveMaxLatencyDurationCount (also a default, so it never
+    // shadows PART-HOLD-BACK) seeks back to the live edge once playback is 6 target durations behind,
+    // e.g. after a long stall.
+    Hls.DefaultConfig = Object.assign({}, Hls.DefaultConfig, { liveSyncDurationCount: 2, liveMaxLatencyDurationCount: 6 });
     const hls = new Hls({
       workerPath: '/player/hls.worker.js',
       lowLatencyMode: true,
-      liveSyncDurationCount: 2,
-      liveMaxLatencyDurationCount: 6,
       maxLiveSyncPlaybackRate: 1.5,
       backBufferLength: 30,
       manifestLoadPolicy: { default: { maxTimeToFirstByteMs: 8000, maxLoadTimeMs: 10000,
@@ -140,6 +156,9 @@ export const PLAYER_JS = `'use strict';
     });
     hls.on(Hls.Events.FRAG_BUFFERED, () => say(''));
     hls.on(Hls.Events.ERROR, (_event, data) => {
+      state.errors.push({ at: Date.now(), type: String(data.type), details: String(data.details), fatal: Boolean(data.fatal) });
+      if (state.errors.length > 50) state.errors.shift();
+      // Non-fatal errors (a buffer stall, a retried load) are hls.js' own to recover from.
       if (!data.fatal) return;
       state.recoveries += 1;
       if (data.type === Hls.ErrorTypes.MEDIA_ERROR) {
@@ -223,11 +242,55 @@ export const PLAYER_JS = `'use strict';
     }
   }
 
+  /** Wall-clock time (ms) of the frame on screen, from EXT-X-PROGRAM-DATE-TIME; null if unknown. */
+  function playingDateMs(hls) {
+    let date = null;
+    if (hls) date = hls.playingDate;
+    else if (state.engine === 'native HLS' && typeof video.getStartDate === 'function') {
+      const start = video.getStartDate().getTime();
+      if (Number.isFinite(start) && start > 0) date = new Date(start + video.currentTime * 1000);
+    }
+    const ms = date ? date.getTime() : NaN;
+    return Number.isFinite(ms) && ms > 0 ? ms : null;
+  }
+
+  function updateLatency(hls) {
+    const shown = video.readyState >= 2 && !video.paused ? playingDateMs(hls) : null;
+    // Glass to screen, as far as the stream's clock (the kiosk's) and this device's clock agree.
+    const latency = shown === null ? null : (Date.now() - shown) / 1000;
+    state.latency = latency !== null && latency > -5 && latency < 3600 ? latency : null;
+    state.edgeLatency = hls && hls.latency > 0 ? hls.latency : null;
+    state.targetLatency = hls && typeof hls.targetLatency === 'number' ? hls.targetLatency : null;
+    const details = hls ? hls.latestLevelDetails : null;
+    state.lowLatency = details ? Boolean(details.partList && details.partList.length) : null;
+    let text = '–';
+    if (state.latency !== null) text = Math.max(0, state.latency).toFixed(1) + ' s';
+    else if (state.edgeLatency !== null) text = '≈ ' + state.edgeLatency.toFixed(1) + ' s';
+    const rate = video.playbackRate;
+    $('p-latency').textContent = text + (rate > 1 ? ' · ×' + rate.toFixed(2) : '');
+    const why = [];
+    if (state.latency !== null) why.push('from EXT-X-PROGRAM-DATE-TIME and this device’s clock');
+    if (state.edgeLatency !== null) why.push('hls.js: ' + state.edgeLatency.toFixed(1) + ' s behind the playlist edge');
+    if (state.targetLatency !== null) why.push('target ' + state.targetLatency.toFixed(1) + ' s');
+    if (rate > 1) why.push('catching up at ×' + rate.toFixed(2));
+    $('p-latency').title = why.join('; ');
+    latencyChip.hidden = text === '–';
+    latencyChip.textContent = text === '–' ? '' : text + ' behind live';
+    latencyChip.title = $('p-latency').title;
+    if (details) {
+      const part = details.partTarget;
+      $('p-mode').textContent = state.lowLatency
+        ? 'LL-HLS, ' + fmt(part, 2) + ' s parts'
+        : 'HLS, ' + fmt(details.targetduration, 0) + ' s segments';
+    } else {
+      $('p-mode').textContent = state.engine === 'native HLS' ? 'native' : '–';
+    }
+  }
+
   function updatePlayerStats() {
     const hls = state.hls;
     $('p-engine').textContent = state.engine;
-    const latency = hls && typeof hls.latency === 'number' && hls.latency > 0 ? hls.latency : null;
-    $('p-latency').textContent = latency === null ? '–' : latency.toFixed(1) + ' s';
+    updateLatency(hls);
     const b = video.buffered;
     const ahead = b.length ? b.end(b.length - 1) - video.currentTime : 0;
     $('p-buffer').textContent = ahead.toFixed(1) + ' s';

@@ -50,6 +50,34 @@ describe('GET /player', () => {
     await css.body?.cancel();
   });
 
+  it('player.js runs hls.js in low-latency mode without liveSync overrides that would beat PART-HOLD-BACK', async () => {
+    const js = await (await fetch(`${server.url}/player/player.js`)).text();
+    const instanceConfig = /new Hls\(\{([\s\S]*?)\n {4}\}\);/.exec(js)?.[1];
+    assert.ok(instanceConfig, 'player.js constructs hls.js with a config object');
+    assert.match(instanceConfig, /lowLatencyMode: true/);
+    assert.match(instanceConfig, /maxLiveSyncPlaybackRate: 1\.5/);
+    // hls.js lets any of these, set per instance, win over the playlist's PART-HOLD-BACK.
+    assert.doesNotMatch(instanceConfig, /liveSyncDuration|liveMaxLatencyDuration/);
+    // Plain HLS (no parts): two target durations from the edge, as a default only.
+    assert.match(
+      js,
+      /Hls\.DefaultConfig = Object\.assign\(\{\}, Hls\.DefaultConfig, \{ liveSyncDurationCount: 2/,
+    );
+  });
+
+  it('the page shows the measured latency: from PROGRAM-DATE-TIME, on the video and in the panel', async () => {
+    const html = await (await fetch(`${server.url}/player`)).text();
+    assert.match(html, /<span class="latency-chip" id="latency-chip" hidden><\/span>/);
+    assert.match(html, /<dd id="p-latency">/);
+    assert.match(html, /<dd id="p-mode">/);
+    const js = await (await fetch(`${server.url}/player/player.js`)).text();
+    assert.match(js, /hls\.playingDate/);
+    assert.match(js, /Date\.now\(\) - shown/);
+    assert.match(js, /setInterval\(updatePlayerStats, 1000\)/);
+    const css = await (await fetch(`${server.url}/player/player.css`)).text();
+    assert.match(css, /\.latency-chip \{[^}]*pointer-events: none/);
+  });
+
   it('/ redirects to the player', async () => {
     const res = await fetch(`${server.url}/`, { redirect: 'manual' });
     assert.equal(res.status, 302);

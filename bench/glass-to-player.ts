@@ -1,0 +1,293 @@
+/**
+ * Glass-to-player latency as a viewer sees it: the real supervisor on the rig, the built-in /player
+ * in Debian's headless Chromium (hls.js), and the picture on monitor 2 changed at known wall-clock
+ * times (the blue xclock window unmapped → black root, mapped again → blue). In the page,
+ * requestVideoFrameCallback classifies every presented frame of the `<video>` (test/helpers/glass.ts).
+ * Per change:
+ *   glass → player = when the first frame showing the new state is shown (rVFC expectedDisplayTime,
+ *                    wall clock) − when `xdotool window(un)map --sync` returned (wall clock);
+ *                    both on this machine's clock. The change happened in [xdotool start, return],
+ *                    so the true value is at most `xdotool_ms` larger.
+ *   page says      = the latency /player shows at that moment (EXT-X-PROGRAM-DATE-TIME vs Date.now()).
+ *
+ * --kill N: afterwards, N times: kill -9 the gst-launch child while the player plays and measure the
+ * longest interval between presented frames in [kill − 1 s, kill + --kill-window s], and whether
+ * hls.js raised a fatal error (window.__player.errors). Kills are spaced so that each one is a
+ * "first" restart (the supervisor resets its backoff after 60 s of healthy streaming).
+ *
+ *   node --import tsx bench/glass-to-player.ts [--changes 10] [--settle 2]
+ *        [--config segment_duration=1 --config keyframe_interval=1] [--kill 3] [--kill-window 30]
+ *
+ * Changes are 1 × --settle s + U(0, segment_duration) after the previous change was seen in the
+ * player, so they fall at random phases within a segment.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { parseArgs } from 'node:util';
+import type { Browser } from 'playwright-core';
+import { launchChromium } from '../test/helpers/browser.ts';
+import { longestGap, PlayerGlass, type PlayerReadout, SecondMonitorPicture } from '../test/helpers/glass.ts';
+import { parsePlaylist, type Stack, startStack } from '../test/helpers/stack.ts';
+import { loadAverage } from './lib/proc.ts';
+import { writeResults } from './lib/results.ts';
+import { median, percentile, round } from './lib/stats.ts';
+
+const { values: args } = parseArgs({
+  options: {
+    changes: { type: 'string', default: '10' },
+    settle: { type: 'string', default: '2' },
+    config: { type: 'string', multiple: true, default: [] },
+    kill: { type: 'string', default: '0' },
+    'kill-window': { type: 'string', default: '30' },
+  },
+});
+
+function positiveNumber(name: string, text: string, integer = false): number {
+  const value = Number(text);
+  if (!Number.isFinite(value) || value < 0 || (integer && !Number.isInteger(value)))
+    throw new RangeError(
+      `--${name} must be a ${integer ? 'whole ' : ''}number >= 0, got ${JSON.stringify(text)}`,
+    );
+  return value;
+}
+
+/** `key=value` → config override; values parsed as JSON when they can be (numbers, booleans, null). */
+function parseOverrides(pairs: string[]): Record<string, unknown> {
+  const config: Record<string, unknown> = {};
+  for (const pair of pairs) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) throw new RangeError(`--config expects key=value, got ${JSON.stringify(pair)}`);
+    const raw = pair.slice(eq + 1);
+    let value: unknown = raw;
+    try {
+      value = JSON.parse(raw);
+    } catch {
+      // a plain string
+    }
+    config[pair.slice(0, eq)] = value;
+  }
+  return config;
+}
+
+const CHANGES = positiveNumber('changes', args.changes, true);
+const SETTLE_S = positiveNumber('settle', args.settle);
+const KILLS = positiveNumber('kill', args.kill, true);
+const KILL_WINDOW_S = positiveNumber('kill-window', args['kill-window']);
+const OVERRIDES = parseOverrides(args.config);
+const SEGMENT_S = Number(OVERRIDES.segment_duration ?? 2);
+/** The supervisor resets its restart backoff after this long streaming without trouble (src/pipeline/supervisor.ts). */
+const BACKOFF_RESET_S = 60;
+
+interface ChangeRecord {
+  kind: 'change';
+  index: number;
+  to: 'blue' | 'black';
+  glass_to_player_ms: number;
+  /** How long xdotool ran: the change happened at most this much before the time used. */
+  xdotool_ms: number;
+  /** The frame's EXT-X-PROGRAM-DATE-TIME − the change: the stream's own timestamp error (ms). */
+  pdt_error_ms: number | null;
+  /** Shown − the frame's PDT: the player's share (buffering, target latency, decode, render). */
+  pdt_to_shown_ms: number | null;
+  /** rVFC presentationTime − expectedDisplayTime of that frame (ms, ≤ 0). */
+  presented_minus_shown_ms: number;
+  /** What /player showed as latency at detection time, ms (PDT-based), and hls.js' figures. */
+  page_latency_ms: number | null;
+  hls_edge_latency_ms: number | null;
+  hls_target_latency_ms: number | null;
+  playback_rate: number;
+  low_latency: boolean | null;
+}
+
+interface KillRecord {
+  kind: 'kill';
+  index: number;
+  killed_pid: number;
+  new_pid: number | null;
+  /** Longest interval between presented frames in [kill − 1 s, kill + window]. */
+  longest_gap_ms: number;
+  /** That gap, relative to the kill (ms). */
+  gap_from_ms: number;
+  gap_to_ms: number;
+  fatal_errors: string[];
+  non_fatal_errors: string[];
+  page_latency_before_ms: number | null;
+  page_latency_after_ms: number | null;
+  frames_in_window: number;
+}
+
+function ms(seconds: number | null): number | null {
+  return seconds === null ? null : Math.round(seconds * 1000);
+}
+
+async function playlistText(stack: Stack): Promise<string> {
+  return (await fetch(`${stack.baseUrl}/hls/desktop/playlist.m3u8`)).text();
+}
+
+async function measureChanges(glass: PlayerGlass, picture: SecondMonitorPicture): Promise<ChangeRecord[]> {
+  const records: ChangeRecord[] = [];
+  for (let index = 0; index < CHANGES; index++) {
+    await sleep(SETTLE_S * 1000 + Math.random() * SEGMENT_S * 1000);
+    const change = await picture.toggle();
+    const shown = await glass.waitForColour(change.to, change.requestedAt, 60_000);
+    const player = await glass.player();
+    const record: ChangeRecord = {
+      kind: 'change',
+      index,
+      to: change.to,
+      glass_to_player_ms: Math.round(shown.shownAt - change.at),
+      xdotool_ms: change.at - change.requestedAt,
+      pdt_error_ms: shown.pdt === null ? null : Math.round(shown.pdt - change.at),
+      pdt_to_shown_ms: shown.pdt === null ? null : Math.round(shown.shownAt - shown.pdt),
+      presented_minus_shown_ms: round(shown.presentedAt - shown.shownAt, 1),
+      page_latency_ms: ms(player.latency),
+      hls_edge_latency_ms: ms(player.edgeLatency),
+      hls_target_latency_ms: ms(player.targetLatency),
+      playback_rate: player.playbackRate,
+      low_latency: player.lowLatency,
+    };
+    records.push(record);
+    console.error(JSON.stringify(record));
+  }
+  await picture.restore();
+  return records;
+}
+
+function errorsSince(player: PlayerReadout, since: number, fatal: boolean): string[] {
+  return player.errors.filter((e) => e.at >= since && e.fatal === fatal).map((e) => `${e.type}/${e.details}`);
+}
+
+async function measureKills(stack: Stack, glass: PlayerGlass): Promise<KillRecord[]> {
+  const records: KillRecord[] = [];
+  for (let index = 0; index < KILLS; index++) {
+    // Each kill a first restart (first backoff step, 0.5 s), as after a long healthy run.
+    const started = stack.logs.filter((r) => r.msg === 'pipeline process started').at(-1);
+    const startedAt = typeof started?.time === 'number' ? started.time : Date.now();
+    const wait = startedAt + (BACKOFF_RESET_S + SEGMENT_S + 1) * 1000 - Date.now();
+    if (wait > 0) {
+      console.error(
+        `kill ${index + 1}/${KILLS}: waiting ${Math.round(wait / 1000)} s for the backoff to reset`,
+      );
+      await sleep(wait);
+    }
+    await glass.waitForSteady('blue', 60_000);
+    const pid = stack.pipelinePid();
+    if (pid === null) throw new Error('no pipeline pid in the supervisor log');
+    const before = await glass.player();
+    const killAt = Date.now();
+    process.kill(pid, 'SIGKILL');
+    await sleep(KILL_WINDOW_S * 1000);
+    const from = killAt - 1000;
+    const to = killAt + KILL_WINDOW_S * 1000;
+    const frames = await glass.framesBetween(from, to);
+    const gap = longestGap(frames, from, to);
+    const after = await glass.player();
+    const newPid = stack.pipelinePid();
+    const record: KillRecord = {
+      kind: 'kill',
+      index,
+      killed_pid: pid,
+      new_pid: newPid === pid ? null : newPid,
+      longest_gap_ms: Math.round(gap.ms),
+      gap_from_ms: Math.round(gap.from - killAt),
+      gap_to_ms: Math.round(gap.to - killAt),
+      fatal_errors: errorsSince(after, killAt, true),
+      non_fatal_errors: errorsSince(after, killAt, false),
+      page_latency_before_ms: ms(before.latency),
+      page_latency_after_ms: ms(after.latency),
+      frames_in_window: frames.length,
+    };
+    records.push(record);
+    console.error(JSON.stringify(record));
+  }
+  return records;
+}
+
+function spread(values: number[]) {
+  return {
+    n: values.length,
+    median: median(values),
+    p90: percentile(values, 90),
+    min: Math.min(...values),
+    max: Math.max(...values),
+  };
+}
+
+const configText = args.config.map((c) => ` --config ${c}`).join('');
+const command =
+  `node --import tsx bench/glass-to-player.ts --changes ${CHANGES} --settle ${SETTLE_S}${configText}` +
+  (KILLS > 0 ? ` --kill ${KILLS} --kill-window ${KILL_WINDOW_S}` : '');
+
+const stack = await startStack({ config: OVERRIDES });
+let browser: Browser | undefined;
+let picture: SecondMonitorPicture | undefined;
+let changes: ChangeRecord[] = [];
+let kills: KillRecord[] = [];
+let clockOffsetMs = Number.NaN;
+let playlistTag = '';
+try {
+  await stack.waitForPlaylist((t) => parsePlaylist(t).segments.length >= 2, 60_000);
+  picture = await SecondMonitorPicture.find(stack.display);
+  browser = await launchChromium();
+  const page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
+  await page.goto(`${stack.baseUrl}/player`);
+  const glass = new PlayerGlass(page);
+  await glass.install();
+  await glass.waitForSteady('blue', 60_000);
+  // Let hls.js settle on its target latency (start-up, first catch-up) before measuring.
+  await sleep(3 * SEGMENT_S * 1000);
+  playlistTag = /#EXT-X-PART-INF|#EXT-X-SERVER-CONTROL/.test(await playlistText(stack)) ? 'LL-HLS' : 'HLS';
+  changes = await measureChanges(glass, picture);
+  kills = await measureKills(stack, glass);
+  clockOffsetMs = await glass.clockOffsetMs();
+} finally {
+  await picture?.close().catch(() => {});
+  await browser?.close().catch(() => {});
+  await stack.stop();
+}
+
+const latency = spread(changes.map((c) => c.glass_to_player_ms));
+const known = (values: (number | null)[]) => values.filter((v): v is number => v !== null);
+const pageSays = known(changes.map((c) => c.page_latency_ms));
+const pdtError = known(changes.map((c) => c.pdt_error_ms));
+const pdtToShown = known(changes.map((c) => c.pdt_to_shown_ms));
+const summary = {
+  command,
+  config: OVERRIDES,
+  playlist: playlistTag,
+  changes: changes.length,
+  glass_to_player_ms: latency,
+  xdotool_ms: spread(changes.map((c) => c.xdotool_ms)),
+  page_latency_ms: pageSays.length ? spread(pageSays) : null,
+  pdt_error_ms: pdtError.length ? spread(pdtError) : null,
+  pdt_to_shown_ms: pdtToShown.length ? spread(pdtToShown) : null,
+  page_clock_offset_ms: round(clockOffsetMs, 2),
+  kills: kills.length,
+  longest_gap_ms: kills.length ? spread(kills.map((k) => k.longest_gap_ms)) : null,
+  kills_with_fatal_error: kills.filter((k) => k.fatal_errors.length > 0).length,
+  load1_at_end: loadAverage()[0],
+};
+const file = writeResults('glass-to-player', summary, [...changes, ...kills]);
+
+const f = (s: ReturnType<typeof spread>) => `${s.median} | ${s.p90} | ${s.min} | ${s.max}`;
+console.log(command);
+console.log(`playlist: ${playlistTag}; results: ${file}`);
+console.log('| ms | n | median | p90 | min | max |');
+console.log('| --- | --- | --- | --- | --- | --- |');
+console.log(`| glass → player | ${latency.n} | ${f(latency)} |`);
+if (summary.pdt_error_ms)
+  console.log(
+    `|   of which: changed frame's PDT − change | ${pdtError.length} | ${f(summary.pdt_error_ms)} |`,
+  );
+if (summary.pdt_to_shown_ms)
+  console.log(
+    `|   of which: shown − changed frame's PDT | ${pdtToShown.length} | ${f(summary.pdt_to_shown_ms)} |`,
+  );
+if (summary.page_latency_ms)
+  console.log(`| /player shows | ${pageSays.length} | ${f(summary.page_latency_ms)} |`);
+console.log(`| xdotool run (uncertainty) | ${changes.length} | ${f(summary.xdotool_ms)} |`);
+if (summary.longest_gap_ms) {
+  console.log(`| kill -9: longest gap between frames | ${kills.length} | ${f(summary.longest_gap_ms)} |`);
+  console.log(`kills with a fatal hls.js error: ${summary.kills_with_fatal_error} of ${kills.length}`);
+}
+console.log(`per change: ${changes.map((c) => `${c.to} ${c.glass_to_player_ms}`).join(', ')}`);
+console.log(`page clock offset (Date.now − timeOrigin − now): ${summary.page_clock_offset_ms} ms`);
