@@ -6,6 +6,7 @@ import {
   parseAttributes,
   parseSnapshot,
   type RuleId,
+  summarizeFindings,
   validateSnapshots,
 } from './hls-validator.ts';
 
@@ -474,6 +475,13 @@ describe('hls-validator: every rule can fail', () => {
     assert.ok(!validateSnapshots([moved]).violations.some((v) => v.rule === 'pdt-backwards'));
     // …and the same edit without the discontinuity tag is flagged.
     assertOnly([moved.replace('#EXT-X-DISCONTINUITY\n', '')], 'pdt-backwards', 0);
+  });
+
+  it('summarizes findings per rule', () => {
+    const texts = goodStream().map((t) => t.replace('PART-TARGET=0.500', 'PART-TARGET=0.450'));
+    const summary = summarizeFindings(validateSnapshots(texts).violations);
+    assert.match(summary, /^\[part-duration-above-target\] \d+ findings in \d+ snapshots; first: #0 /);
+    assert.equal(summary.split('\n').length, 1);
   });
 
   it('malformed lines are reported', () => {

@@ -619,3 +619,18 @@ export function validateSnapshots(
 export function formatFindings(findings: readonly Finding[]): string {
   return findings.map((f) => `#${f.snapshot} [${f.rule}] ${f.message}`).join('\n');
 }
+
+/**
+ * One line per rule: how many findings, in how many snapshots, and the first one in full (a
+ * live stream repeats the same problem in every snapshot that still lists it).
+ */
+export function summarizeFindings(findings: readonly Finding[]): string {
+  const byRule = new Map<RuleId, Finding[]>();
+  for (const finding of findings) byRule.set(finding.rule, [...(byRule.get(finding.rule) ?? []), finding]);
+  return [...byRule.entries()]
+    .map(([rule, list]) => {
+      const snapshots = new Set(list.map((f) => f.snapshot)).size;
+      return `[${rule}] ${list.length} findings in ${snapshots} snapshots; first: #${list[0]!.snapshot} ${list[0]!.message}`;
+    })
+    .join('\n');
+}
