@@ -507,6 +507,20 @@ describe('Low-Latency HLS through real faults', () => {
     if (report.violations.length > 0)
       console.log(`validator violations:\n${summarizeFindings(report.violations)}`);
 
+    // A blocking reload answers only once the playlist holds what was asked (RFC 8216bis §6.2.5.2).
+    const premature = snapshots.filter((snapshot) => {
+      const asked = /_HLS_msn=(\d+)&_HLS_part=(\d+)/.exec(snapshot.query);
+      if (!asked) return false;
+      const [msn, part] = [Number(asked[1]), Number(asked[2])];
+      const parsed = parseSnapshot(snapshot.text);
+      const lastComplete = parsed.mediaSequence + parsed.segments.length - 1;
+      const holds =
+        lastComplete >= msn ||
+        (parsed.open !== null &&
+          (parsed.open.msn > msn || (parsed.open.msn === msn && parsed.open.parts.length > part)));
+      return !holds;
+    });
+
     // Every problem at once: one fault can hide another.
     const problems: string[] = [];
     const check = (ok: boolean, problem: string) => {
@@ -519,6 +533,13 @@ describe('Low-Latency HLS through real faults', () => {
     check(faultFailure === null, `playback did not survive a fault: ${faultFailure?.message.split('\n')[0]}`);
     check(endAdvance > 3, `still playing at the end: +${endAdvance.toFixed(2)} s of media in 5 s`);
     check(snapshots.length > 100, `the watcher saw the playlist often (${snapshots.length} snapshots)`);
+    check(
+      premature.length === 0,
+      `blocking reloads answered before the asked part was listed: ${premature
+        .slice(0, 3)
+        .map((p) => `${p.query}\n${p.text}`)
+        .join('\n')}`,
+    );
     check(watcher.errors.length === 0, `reloads not answered 200 or 503: ${watcher.errors.join('; ')}`);
     check(colour === 'blue', `ffmpeg decodes the second (blue) monitor from the URL, saw ${colour}`);
     check(partsLoaded > 0, 'hls.js really loaded parts (low-latency mode)');
