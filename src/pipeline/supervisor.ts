@@ -87,6 +87,8 @@ export class Supervisor implements SupervisorControl {
   #gstState: GstState = 'NULL';
   readonly #startedAt: number;
   #mode: Mode | null = null;
+  /** What xrandr printed when it last failed (null once it answers): tells a refused X connection from a missing one. */
+  #displayError: string | null = null;
   #child: Pick<PipelineChild, 'start' | 'stop' | 'kill' | 'pid'> | null = null;
   #childStartedAt: number | null = null;
   #argv: string[] = [];
@@ -193,6 +195,7 @@ export class Supervisor implements SupervisorControl {
       warningsTotal: this.#warningsTotal,
       backoffSeconds: this.#backoffSeconds,
       stateHistory: [...this.#stateHistory],
+      displayError: this.#displayError,
     };
   }
 
@@ -216,6 +219,7 @@ export class Supervisor implements SupervisorControl {
   }
 
   #planCapture(reading: MonitorReading): Mode {
+    this.#displayError = 'error' in reading ? reading.error : null;
     const base = {
       display: this.#deps.display,
       width: this.#config.width,
