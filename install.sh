@@ -569,6 +569,22 @@ DESKTOP
   install_file "$tmp_dir/autostart.desktop" "$autostart_file" 0644
 }
 
+# GStreamer's plugin registry for the service user (XDG_CACHE_HOME of the unit), built once here:
+# the first scan of every plugin can take longer than the supervisor's encoder probe waits on a
+# slow or busy kiosk, and the service would then start without an encoder.
+prime_gstreamer_registry() {
+  local state=/var/lib/desktop-streamer cache=/var/lib/desktop-streamer/cache
+  if [[ -n "$root" ]] || ! getent passwd "$SERVICE_USER" >/dev/null || ! command -v gst-inspect-1.0 >/dev/null; then
+    return 0
+  fi
+  if compgen -G "$cache/gstreamer-1.0/registry.*.bin" >/dev/null; then return 0; fi
+  changed '+' "$cache/gstreamer-1.0/ (GStreamer plugin registry of $SERVICE_USER)"
+  # The unit's StateDirectory=, with its owner and mode: systemd keeps it as it is.
+  run install -d -o "$SERVICE_USER" -g "$SERVICE_USER" -m 0750 "$state"
+  run runuser -u "$SERVICE_USER" -- env XDG_CACHE_HOME="$cache" gst-inspect-1.0 coreelements >/dev/null ||
+    note "could not build GStreamer's plugin registry for $SERVICE_USER; the service builds it at its first start"
+}
+
 # An existing config.json (e.g. from the older version) is never changed; say so loudly
 # when the new supervisor would refuse it (it then exits 78 and systemd does not restart it).
 config_ok=true
@@ -643,6 +659,7 @@ do_install() {
   install_units
   install_resources_dropin
   install_xhost_autostart
+  prime_gstreamer_registry
   check_config
   start_units
   log "$changes change(s)$([[ "$dry_run" == true ]] && echo ' would be made')"
