@@ -111,6 +111,9 @@ readonly app_dir="${root}${prefix}"
 readonly etc_dir="${root}/etc/desktop-streamer"
 readonly unit_dir="${root}/etc/systemd/system"
 readonly bin_dir="${root}/usr/local/bin"
+readonly dropin_dir="${unit_dir}/desktop-streamer.service.d"
+readonly resources_dropin="${dropin_dir}/50-resources.conf"
+readonly autostart_file="${root}/etc/xdg/autostart/desktop-streamer-xhost.desktop"
 readonly state_dirs=("${root}/var/lib/desktop-streamer" "${root}/var/lib/desktop-streamer-prometheus" "${root}/var/lib/desktop-streamer-alertmanager")
 
 # --- primitives: every change goes through these, so --dry-run and the change count hold ---
@@ -385,11 +388,10 @@ write_environment_template() {
 # Environment of desktop-streamer.service (read by systemd; KEY=value lines).
 # The X display to capture (the unit sets DISPLAY=:0):
 #DISPLAY=:0
-# X authorisation. Simplest: in the kiosk session run once per login
-#   xhost +SI:localuser:desktop-streamer
-# and leave XAUTHORITY unset. Or copy the session's cookie to a file the service
-# can read OUTSIDE /home and /run/user (both hidden from the service), e.g.
-#   install -m 0640 -g desktop-streamer ~kiosk/.Xauthority /etc/desktop-streamer/Xauthority
+# X authorisation: install.sh installs /etc/xdg/autostart/desktop-streamer-xhost.desktop,
+# which grants this service's user access at every login of the kiosk session
+# (xhost +SI:localuser:...). Leave XAUTHORITY unset then: a cookie copied here
+# goes stale at the next login or reboot.
 #XAUTHORITY=/etc/desktop-streamer/Xauthority
 #LOG_LEVEL=info
 ENV
@@ -501,6 +503,88 @@ install_units() {
   done
 }
 
+# unity_optimization.cpu_quota_percent / memory_limit_mb of config.json as CPUQuota=/MemoryMax=
+# of the unit, in a drop-in of ours (an operator's `systemctl edit` override.conf sorts after it
+# and wins). Prints "CPU MEM" or, for a value the supervisor would refuse, an error naming it.
+# Defaults and ranges are those of src/config/schema.ts and src/config/validate.ts.
+config_resources() {
+  # shellcheck disable=SC2016 # JavaScript, not shell
+  "$node_bin" -e '
+    const [file] = process.argv.slice(1);
+    let config;
+    try { config = JSON.parse(require("fs").readFileSync(file, "utf8")); }
+    catch (error) { console.error(`cannot read ${file}: ${error.message}`); process.exit(1); }
+    const u = config.unity_optimization ?? {};
+    const pick = (key, fallback, min, max) => {
+      const value = u[key] ?? fallback;
+      if (typeof value !== "number" || !Number.isFinite(value) || value < min || value > max) {
+        console.error(`unity_optimization.${key} is ${JSON.stringify(value)}: allowed is a number from ${min} to ${max}`);
+        process.exit(1);
+      }
+      return value;
+    };
+    const cpu = pick("cpu_quota_percent", 30, 1, 6400);
+    const mem = pick("memory_limit_mb", 800, 16, 1048576);
+    console.log(`${Number(cpu.toFixed(2))} ${Math.round(mem)}`);
+  ' "$etc_dir/config.json"
+}
+
+install_resources_dropin() {
+  local values cpu mem
+  if [[ ! -f "$etc_dir/config.json" ]]; then return 0; fi
+  if ! values="$(config_resources 2>&1)"; then
+    note "not mirroring the resource limits of $etc_dir/config.json into the unit: $values"
+    return 0
+  fi
+  read -r cpu mem <<<"$values"
+  cat >"$tmp_dir/50-resources.conf" <<CONF
+# Written by install.sh from /etc/desktop-streamer/config.json (unity_optimization): re-run
+# install.sh after changing cpu_quota_percent or memory_limit_mb there. Own changes go in
+# \`systemctl edit desktop-streamer\` (override.conf, read after this file).
+[Service]
+CPUQuota=${cpu}%
+MemoryHigh=$((mem * 7 / 8))M
+MemoryMax=${mem}M
+CONF
+  ensure_dir "$dropin_dir" 0755
+  install_file "$tmp_dir/50-resources.conf" "$resources_dropin" 0644
+}
+
+# The kiosk session grants the service's user access to its X display at every login, so the
+# grant survives logins and reboots (a copied cookie does not). By uid when the user exists here:
+# the X server resolves a name in its own user database, a uid it compares as it is.
+install_xhost_autostart() {
+  local who="$SERVICE_USER"
+  if [[ -z "$root" ]] && getent passwd "$SERVICE_USER" >/dev/null; then who="#$(id -u "$SERVICE_USER")"; fi
+  cat >"$tmp_dir/autostart.desktop" <<DESKTOP
+[Desktop Entry]
+Type=Application
+Name=desktop-streamer display access
+Comment=Lets the desktop-streamer service (user $SERVICE_USER) capture this display; installed by install.sh
+Exec=xhost "+SI:localuser:${who}"
+NoDisplay=true
+Terminal=false
+X-GNOME-Autostart-Phase=Initialization
+DESKTOP
+  install_file "$tmp_dir/autostart.desktop" "$autostart_file" 0644
+}
+
+# GStreamer's plugin registry for the service user (XDG_CACHE_HOME of the unit), built once here:
+# the first scan of every plugin can take longer than the supervisor's encoder probe waits on a
+# slow or busy kiosk, and the service would then start without an encoder.
+prime_gstreamer_registry() {
+  local state=/var/lib/desktop-streamer cache=/var/lib/desktop-streamer/cache
+  if [[ -n "$root" ]] || ! getent passwd "$SERVICE_USER" >/dev/null || ! command -v gst-inspect-1.0 >/dev/null; then
+    return 0
+  fi
+  if compgen -G "$cache/gstreamer-1.0/registry.*.bin" >/dev/null; then return 0; fi
+  changed '+' "$cache/gstreamer-1.0/ (GStreamer plugin registry of $SERVICE_USER)"
+  # The unit's StateDirectory=, with its owner and mode: systemd keeps it as it is.
+  run install -d -o "$SERVICE_USER" -g "$SERVICE_USER" -m 0750 "$state"
+  run runuser -u "$SERVICE_USER" -- env XDG_CACHE_HOME="$cache" gst-inspect-1.0 coreelements >/dev/null ||
+    note "could not build GStreamer's plugin registry for $SERVICE_USER; the service builds it at its first start"
+}
+
 # An existing config.json (e.g. from the older version) is never changed; say so loudly
 # when the new supervisor would refuse it (it then exits 78 and systemd does not restart it).
 config_ok=true
@@ -573,6 +657,9 @@ do_install() {
   install_config
   set_ownership
   install_units
+  install_resources_dropin
+  install_xhost_autostart
+  prime_gstreamer_registry
   check_config
   start_units
   log "$changes change(s)$([[ "$dry_run" == true ]] && echo ' would be made')"
@@ -589,6 +676,9 @@ do_uninstall() {
     done
   fi
   for unit in "${UNITS[@]}"; do remove_path "$unit_dir/$unit"; done
+  remove_path "$resources_dropin"
+  if [[ -d "$dropin_dir" ]] && [[ -z "$(ls -A "$dropin_dir")" ]]; then remove_path "$dropin_dir"; fi
+  remove_path "$autostart_file"
   if [[ "$use_systemctl" == true ]]; then run systemctl daemon-reload; fi
   remove_path "$bin_dir/desktop-streamer"
   remove_path "$bin_dir/desktop-streamer-monitor"

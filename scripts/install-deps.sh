@@ -5,8 +5,9 @@
 #
 # --runtime  the packages the supervisor runs with (GStreamer, xrandr)
 # --all      (default) also the test rig and the test tools: dummy Xorg,
-#            xclock, ffmpeg, promtool, amtool, chromium, the shell linter
-#            and systemd-analyze
+#            xclock, ffmpeg, promtool, amtool, chromium, the shell linter,
+#            systemd-analyze, and systemd-nspawn + mmdebstrap for the box that
+#            runs the units under a real systemd (test/e2e/systemd.e2e.ts)
 #
 # Only missing packages are installed (apt-get update runs once, and only
 # then). Afterwards `npm ci` runs when node_modules is missing or older than
@@ -45,6 +46,9 @@ readonly TEST_PACKAGES=(
   python3
   python3-seccomp
   openssl
+  xauth
+  systemd-container
+  mmdebstrap
 )
 
 log() { echo "install-deps: $*" >&2; }

@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
 # Virtual two-monitor X11 desktop for development and tests, without hardware.
 #
-#   scripts/virtual-desktop.sh start|stop|status|unplug|replug [--display :N]
+#   scripts/virtual-desktop.sh start|stop|status|unplug|replug [--display :N] [--auth]
 #
 # start   Xorg with the dummy driver (scripts/xorg-dummy.conf), then xrandr:
 #           DUMMY0 1920x1080+0+0 (primary)  filled RED
 #           DUMMY1 1280x720+1920+0          filled BLUE, with a ticking clock
 #         Idempotent: when this script's Xorg already runs on :N it only
 #         prints the display. Prints DISPLAY=:N on success.
+#         --auth: as a display manager does, Xorg gets -auth COOKIE-FILE and
+#         only clients with that cookie (or an xhost grant) may connect;
+#         the file is <state dir>/Xauthority, also printed as XAUTHORITY=….
+#         Without --auth the server accepts every local client.
 # stop    kills only the processes this script started (pids in the state dir).
 # status  exit 0 and the monitors when running, exit 3 when not.
 # unplug  turns DUMMY1 off (the second monitor disappears).
@@ -31,7 +35,7 @@ readonly MODELINE_1920x1080="173.00 1920 2048 2248 2576 1080 1083 1088 1120 -hsy
 readonly MODELINE_1280x720="74.50 1280 1344 1472 1664 720 723 728 748 -hsync +vsync"
 
 usage() {
-  echo "usage: $0 start|stop|status|unplug|replug [--display :N]" >&2
+  echo "usage: $0 start|stop|status|unplug|replug [--display :N] [--auth]" >&2
   exit 64
 }
 
@@ -43,6 +47,7 @@ die() {
 
 display_number=99
 command=""
+with_auth=false
 while [[ $# -gt 0 ]]; do
   case "$1" in
     start | stop | status | unplug | replug) command="$1" ;;
@@ -55,6 +60,7 @@ while [[ $# -gt 0 ]]; do
       display_number="${1#--display=}"
       display_number="${display_number#:}"
       ;;
+    --auth) with_auth=true ;;
     -h | --help) usage ;;
     *) usage ;;
   esac
@@ -69,6 +75,9 @@ readonly XORG_PID_FILE="${STATE_DIR}/xorg.pid"
 readonly XORG_LOG="${STATE_DIR}/Xorg.log"
 readonly XORG_OUT="${STATE_DIR}/Xorg.out"
 readonly X_LOCK_FILE="/tmp/.X${display_number}-lock"
+readonly AUTH_FILE="${STATE_DIR}/Xauthority"
+# Our own clients (xrandr, xsetroot, xclock) present the cookie when the server wants one.
+if [[ -f "$AUTH_FILE" ]]; then export XAUTHORITY="$AUTH_FILE"; fi
 
 require_tools() {
   local tool missing=()
@@ -234,7 +243,7 @@ cmd_start() {
   mkdir -p "$STATE_DIR"
 
   if xorg_running; then
-    echo "DISPLAY=${DISPLAY_NAME}"
+    print_display
     return 0
   fi
   local other
@@ -244,11 +253,20 @@ cmd_start() {
   fi
   stop_content # clients left over from a server that died
 
+  local auth_args=()
+  rm -f "$AUTH_FILE"
+  unset XAUTHORITY
+  if [[ "$with_auth" == true ]]; then
+    require_tools xauth mcookie
+    make_cookie
+    auth_args=(-auth "$AUTH_FILE")
+    export XAUTHORITY="$AUTH_FILE"
+  fi
   : >"$XORG_OUT"
   # -sharevts -novtswitch: never take over or switch a virtual console, so
   # several rigs can run side by side on one machine.
   setsid Xorg "$DISPLAY_NAME" -config "$XORG_CONFIG" -noreset -nolisten tcp \
-    -sharevts -novtswitch -logfile "$XORG_LOG" </dev/null >>"$XORG_OUT" 2>&1 &
+    -sharevts -novtswitch -logfile "$XORG_LOG" "${auth_args[@]}" </dev/null >>"$XORG_OUT" 2>&1 &
   echo "$!" >"$XORG_PID_FILE"
 
   if ! wait_for "Xorg on ${DISPLAY_NAME}" server_answers; then
@@ -260,7 +278,22 @@ cmd_start() {
   configure_layout || fail_start "xrandr could not set the two-monitor layout"
   wait_for "two monitors" two_monitors || fail_start "xrandr --listmonitors does not show 2 monitors"
   ensure_content
+  print_display
+}
+
+print_display() {
   echo "DISPLAY=${DISPLAY_NAME}"
+  if [[ -f "$AUTH_FILE" ]]; then echo "XAUTHORITY=${AUTH_FILE}"; fi
+}
+
+# A fresh MIT-MAGIC-COOKIE-1 for this display, readable by its owner only (as a display manager
+# writes it); the server reads the same file through -auth.
+make_cookie() {
+  (
+    umask 077
+    : >"$AUTH_FILE"
+    xauth -q -f "$AUTH_FILE" add "$DISPLAY_NAME" MIT-MAGIC-COOKIE-1 "$(mcookie)"
+  ) || die "could not write the X cookie ${AUTH_FILE}"
 }
 
 cmd_stop() {
@@ -270,7 +303,7 @@ cmd_stop() {
   fi
   stop_content
   stop_pid_file "$XORG_PID_FILE" "Xorg ${DISPLAY_NAME} "
-  rm -f "${STATE_DIR}"/*.out "$XORG_LOG" "${XORG_LOG}.old"
+  rm -f "${STATE_DIR}"/*.out "$XORG_LOG" "${XORG_LOG}.old" "$AUTH_FILE" "${AUTH_FILE}"-*
   rmdir "$STATE_DIR" 2>/dev/null || true
   log "stopped ${DISPLAY_NAME}"
 }

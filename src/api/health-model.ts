@@ -4,6 +4,7 @@
  * system (existing users parse them); keep their field names and types.
  */
 import type { CapturePlan } from '../capture/types.ts';
+import { type DisplayAccess, displayAccessOf } from '../capture/x-access.ts';
 import { type Config, stallTimeoutSeconds } from '../config/schema.ts';
 import type { HlsSnapshot } from '../hls/types.ts';
 import type {
@@ -222,6 +223,8 @@ export interface DetailedJson {
     state_history: { state: SupervisorState; at: string }[];
   };
   capture: Record<string, unknown> | null;
+  /** Can the supervisor reach the X display; `error` = what xrandr printed when it last failed. */
+  display: { access: DisplayAccess; error: string | null };
   pipeline: { pid: number | null; started_at: string | null; uptime_seconds: number | null; argv: string[] };
   restarts: {
     total: number;
@@ -279,6 +282,7 @@ export function buildDetailed(parts: {
       state_history: s.stateHistory.map((h) => ({ state: h.state, at: new Date(h.at).toISOString() })),
     },
     capture: captureJson(s.capture),
+    display: { access: displayAccessOf(s.capture !== null, s.displayError), error: s.displayError ?? null },
     pipeline: {
       pid: s.pipeline.pid,
       started_at: iso(s.pipeline.startedAt),

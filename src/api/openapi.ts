@@ -2,6 +2,7 @@
  * OpenAPI 3.1 description of the HTTP API. Tests validate real responses against these
  * schemas, so a change to a response shape must change this document too.
  */
+import { DISPLAY_ACCESS_STATES } from '../capture/x-access.ts';
 import { PIPELINE_ERROR_TYPES, RESTART_REASONS, SUPERVISOR_STATES } from '../pipeline/types.ts';
 import { LOG_LEVELS, LOG_LIMIT_DEFAULT, LOG_LIMIT_MAX } from './routes/logs.ts';
 
@@ -354,6 +355,16 @@ export const OPENAPI_DOCUMENT = {
                   properties: { state: { enum: [...SUPERVISOR_STATES] }, at: isoTime },
                 },
               },
+            },
+          },
+          display: {
+            type: 'object',
+            description:
+              'Access to the X display: refused = the X server refused the connection (X authorisation), unreachable = no server answers',
+            required: ['access', 'error'],
+            properties: {
+              access: { enum: [...DISPLAY_ACCESS_STATES] },
+              error: { type: ['string', 'null'], description: 'what xrandr printed when it last failed' },
             },
           },
           capture: {

@@ -100,6 +100,8 @@ export class Supervisor implements SupervisorControl {
   #gstState: GstState = 'NULL';
   readonly #startedAt: number;
   #mode: Mode | null = null;
+  /** What xrandr printed when it last failed (null once it answers): tells a refused X connection from a missing one. */
+  #displayError: string | null = null;
   #child: Pick<PipelineChild, 'start' | 'stop' | 'kill' | 'pid'> | null = null;
   #childStartedAt: number | null = null;
   #argv: string[] = [];
@@ -203,6 +205,7 @@ export class Supervisor implements SupervisorControl {
       warningsTotal: this.#warningsTotal,
       backoffSeconds: this.#backoffSeconds,
       stateHistory: [...this.#stateHistory],
+      displayError: this.#displayError,
     };
   }
 
@@ -226,6 +229,7 @@ export class Supervisor implements SupervisorControl {
   }
 
   #planCapture(reading: MonitorReading): Mode {
+    this.#displayError = 'error' in reading ? reading.error : null;
     const base = {
       display: this.#deps.display,
       width: this.#config.width,

@@ -96,6 +96,8 @@ export interface SupervisorSnapshot {
   backoffSeconds: number;
   /** Newest last; bounded. */
   stateHistory: { state: SupervisorState; at: number }[];
+  /** What xrandr printed when it last failed; null once it answers (optional: older fakes lack it). */
+  displayError?: string | null;
 }
 
 /** What the API (and CLI) may ask of the supervisor. */

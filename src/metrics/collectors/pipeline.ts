@@ -1,3 +1,4 @@
+import { DISPLAY_ACCESS_STATES, displayAccessOf } from '../../capture/x-access.ts';
 import {
   PIPELINE_ERROR_TYPES,
   RESTART_REASONS,
@@ -48,6 +49,11 @@ export function pipelineCollector(deps: PipelineCollectorDeps): CollectorDefinit
         'desktop_streamer_pipeline_last_error_timestamp_seconds',
         'Time of the last pipeline error (0 if none).',
       );
+      const displayAccess = metrics.gauge(
+        'desktop_streamer_display_access',
+        'Access to the X display: 1 for the current state (granted, refused = X authorisation, unreachable, unknown), 0 for the others.',
+        ['state'],
+      );
       const backoff = metrics.gauge(
         'desktop_streamer_pipeline_restart_backoff_seconds',
         'Current restart backoff (0 when none).',
@@ -72,6 +78,8 @@ export function pipelineCollector(deps: PipelineCollectorDeps): CollectorDefinit
         uptime.set(startedAt === null ? 0 : Math.max(0, deps.now() - startedAt) / 1000);
         lastError.set(snapshot.lastError ? snapshot.lastError.at / 1000 : 0);
         backoff.set(snapshot.backoffSeconds);
+        const access = displayAccessOf(snapshot.capture !== null, snapshot.displayError);
+        for (const name of DISPLAY_ACCESS_STATES) displayAccess.set({ state: name }, access === name ? 1 : 0);
       };
     },
   };
