@@ -122,7 +122,7 @@ export const PLAYER_JS = `'use strict';
   // Read by tests and benches: latency (s, per EXT-X-PROGRAM-DATE-TIME), edgeLatency and
   // targetLatency (hls.js', s), lowLatency (the playlist has parts), errors (the last 50 hls.js errors).
   const state = { engine: 'none', recoveries: 0, hls: null, lastMediaRecovery: 0, errors: [],
-    latency: null, edgeLatency: null, targetLatency: null, lowLatency: null };
+    latency: null, edgeLatency: null, targetLatency: null, lowLatency: null, jumps: 0, farBehindFor: 0 };
   window.__player = state;
 
   function say(text) {
@@ -287,10 +287,27 @@ export const PLAYER_JS = `'use strict';
     }
   }
 
+  // hls.js speeds up only when it is less than one target duration past its target latency; further
+  // behind (a long stall on a busy device) it would stay behind for good. A low-latency viewer who
+  // has been more than JUMP_BEYOND_S past the target for JUMP_AFTER_S is brought back to the edge.
+  const JUMP_BEYOND_S = 3;
+  const JUMP_AFTER_S = 3;
+  function jumpToLiveWhenFarBehind(hls) {
+    const far = hls && state.lowLatency && state.edgeLatency !== null && state.targetLatency !== null
+      && state.edgeLatency > state.targetLatency + JUMP_BEYOND_S;
+    state.farBehindFor = far ? state.farBehindFor + 1 : 0;
+    const position = hls ? hls.liveSyncPosition : null;
+    if (state.farBehindFor < JUMP_AFTER_S || !Number.isFinite(position)) return;
+    state.farBehindFor = 0;
+    state.jumps += 1;
+    video.currentTime = position;
+  }
+
   function updatePlayerStats() {
     const hls = state.hls;
     $('p-engine').textContent = state.engine;
     updateLatency(hls);
+    jumpToLiveWhenFarBehind(hls);
     const b = video.buffered;
     const ahead = b.length ? b.end(b.length - 1) - video.currentTime : 0;
     $('p-buffer').textContent = ahead.toFixed(1) + ' s';

@@ -484,5 +484,18 @@ describe('built-in player on a Low-Latency HLS playlist', { timeout: 120_000 }, 
     );
     assert.deepEqual(problems, []);
     await page.screenshot({ path: process.env.PLAYER_LL_SCREENSHOT ?? path.join(dir, 'player-ll.png') });
+
+    // Far behind (here: paused for a while, as after a long stall on a busy device): hls.js alone
+    // would stay there; the page brings the viewer back to the live edge.
+    await page.evaluate("document.getElementById('video').pause()");
+    await new Promise((resolve) => setTimeout(resolve, 8000));
+    await page.evaluate("document.getElementById('video').play()");
+    await waitFor(
+      'the jump back to the live edge',
+      async () => Number(await page.evaluate('window.__player.jumps')) >= 1,
+      20_000,
+    );
+    await waitFor('playing near the edge again', async () => (await read()).edge < 3, 15_000);
+    assert.deepEqual((await read()).fatal, []);
   });
 });
