@@ -2,7 +2,7 @@
  * gst-launch-1.0 argv for a capture plan (pure). Each element and property is its own argv
  * entry: no shell is involved, so paths need no quoting.
  *
- *   ximagesrc (the monitor's rectangle) → rate caps → leaky queue → convert+scale to the output
+ *   ximagesrc (the monitor's rectangle) → rate caps → leaky queue → videorate → convert+scale to the output
  *   size → watchdog (errors the pipeline when buffers stop) → H.264 encoder → h264parse →
  *   mpegtsmux → fdsink on MEDIA_FD: the supervisor cuts parts and segments from that stream
  *   itself (src/media/), as the frames arrive.
@@ -168,6 +168,13 @@ export function buildCaptureArgs(plan: CapturePlan, options: CaptureOptions = {}
     'max-size-buffers=2',
     'max-size-bytes=0',
     'max-size-time=0',
+    '!',
+    // Frames on an exact 1/fps grid (a late or dropped capture is filled with the previous
+    // frame): parts are whole frames of equal length, and keyframes come every
+    // keyframe_interval seconds, not every so many captured frames.
+    'videorate',
+    '!',
+    `video/x-raw,framerate=${plan.fps}/1`,
     '!',
     ...convertArgs(plan.encoder.element, plan),
     ...tail(plan),

@@ -112,8 +112,8 @@ describe('publisher: Low-Latency HLS', () => {
     await r.publisher.publishPart(part(0, 0, r.clock));
     const text = r.publisher.livePlaylistText()!;
     assert.match(text, /^#EXTM3U\n#EXT-X-VERSION:6\n/);
-    assert.match(text, /#EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES,PART-HOLD-BACK=0\.801\n/);
-    assert.match(text, /#EXT-X-PART-INF:PART-TARGET=0\.267\n/);
+    assert.match(text, /#EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES,PART-HOLD-BACK=0\.603\n/);
+    assert.match(text, /#EXT-X-PART-INF:PART-TARGET=0\.201\n/);
     assert.match(text, /#EXT-X-MEDIA-SEQUENCE:0\n/);
     assert.deepEqual(partLines(text), [
       '#EXT-X-PART:DURATION=0.200,URI="seg-000000000.p0.ts",INDEPENDENT=YES',
