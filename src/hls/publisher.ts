@@ -596,23 +596,17 @@ export function createHlsPublisher(options: HlsPublisherOptions): LocalHlsPublis
     },
 
     beginRun() {
-      return serialized(async () => {
-        try {
-          await ensureDirs();
-        } catch (error) {
-          // Parts and segments are served from memory: viewers keep watching while the disk is
-          // read-only or full, and the files catch up once it is writable again.
-          log.warn(
-            { err: error, dir: paths.publicDir },
-            'HLS output dir not writable: streaming from memory',
-          );
-        }
-        if (open) closeOpenSegment(); // a producer that never said its last part ended
-        model = beginRunOf(model);
-        hinting = true;
-        refreshLive();
-        log.info({ discontinuity: model.discontinuityPending }, 'pipeline run begins');
+      if (open) void closeOpenSegment().catch(() => {}); // a producer that never said its last part ended
+      model = beginRunOf(model);
+      hinting = true;
+      refreshLive();
+      log.info({ discontinuity: model.discontinuityPending }, 'pipeline run begins');
+      // Not awaited: parts and segments are served from memory, so a disk that is read-only, full
+      // or hung (a write stuck in the kernel) must never hold up a new run.
+      serialized(ensureDirs).catch((error: unknown) => {
+        log.warn({ err: error, dir: paths.publicDir }, 'HLS output dir not writable: streaming from memory');
       });
+      return Promise.resolve();
     },
 
     endRun() {

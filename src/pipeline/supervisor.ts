@@ -46,6 +46,8 @@ const MONITOR_POLL_EVERY = 12;
 const WATCH_STALE_MS = 5000;
 /** Extra time a fresh pipeline gets for its first part (encoder start-up, X connection). */
 const STARTUP_GRACE_SECONDS = 5;
+/** In `backoff` or `starting` this much longer than the longest wait there can be: stuck (systemd watchdog). */
+const STUCK_MARGIN_SECONDS = 30;
 
 /**
  * Seconds without a frame from the pipeline before it counts as stalled: `stall_timeout` when
@@ -182,8 +184,14 @@ export class Supervisor implements SupervisorControl {
 
   /** For the systemd watchdog: the watch loop turned recently and the supervisor has not given up. */
   isLoopHealthy(): boolean {
-    const stale = this.#now() - this.#lastWatchAt > WATCH_STALE_MS;
-    return this.#watchTimer !== null && !stale && this.#state !== 'failed';
+    const now = this.#now();
+    const stale = now - this.#lastWatchAt > WATCH_STALE_MS;
+    // Between runs for far longer than any backoff: something the supervisor waits on is stuck.
+    const stuck =
+      (this.#state === 'backoff' || this.#state === 'starting') &&
+      now - this.#stateSince >
+        (Math.max(this.#config.restart_delay, STARTUP_GRACE_SECONDS) + STUCK_MARGIN_SECONDS) * 1000;
+    return this.#watchTimer !== null && !stale && !stuck && this.#state !== 'failed';
   }
 
   snapshot(): SupervisorSnapshot {
