@@ -1,12 +1,23 @@
 /**
  * One pipeline run's encoded stream, as it arrives: MPEG-TS bytes → frames → parts, each given
- * the wall-clock time of its first frame (the run's first frame is anchored to the clock, the
- * rest follow their timestamps, so PROGRAM-DATE-TIME does not jitter with delivery).
+ * the wall-clock time of its first frame.
+ *
+ * Timestamps are the pipeline's running time (0 when it went to PLAYING) plus mpegtsmux's fixed
+ * offset of one hour, so the moment the supervisor saw the PLAYING bus message turns them into
+ * capture times. Without that message (or with timestamps that do not fit it), the run's first
+ * frame is anchored to when it arrived — later than its capture by however long the pipeline took
+ * to start. Either way later frames follow their timestamps: PROGRAM-DATE-TIME does not jitter
+ * with delivery.
  */
 import type { NewPart } from '../hls/types.ts';
 import { type MediaPart, PartPackager } from './packager.ts';
 import { TsFrameSplitter } from './ts-frame-splitter.ts';
 import { PTS_CLOCK_HZ } from './ts-packets.ts';
+
+/** mpegtsmux starts its timestamps at running time + 1 hour (so that DTS never goes negative). */
+export const MPEGTSMUX_PTS_OFFSET = 3600 * PTS_CLOCK_HZ;
+/** A first frame this long after PLAYING (running time) still fits the PLAYING anchor. */
+const MAX_FIRST_FRAME_RUNNING_TIME = 30 * PTS_CLOCK_HZ;
 
 export interface LiveStreamOptions {
   fps: number;
@@ -24,6 +35,7 @@ export class LiveStream {
   readonly #splitter = new TsFrameSplitter();
   readonly #packager: PartPackager;
   #anchor: { wallMs: number; pts: number } | null = null;
+  #playingAt: number | null = null;
   #ended = false;
   frames = 0;
 
@@ -36,6 +48,11 @@ export class LiveStream {
     });
   }
 
+  /** The pipeline went to PLAYING (its running time 0) at this wall-clock time, epoch ms. */
+  playing(wallMs: number): void {
+    this.#playingAt ??= wallMs;
+  }
+
   get ended(): boolean {
     return this.#ended;
   }
@@ -45,8 +62,7 @@ export class LiveStream {
     for (const frame of this.#splitter.push(chunk)) {
       this.frames++;
       this.#options.onFrame?.();
-      // A frame is known to be complete when the next one starts: it began about a frame earlier.
-      this.#anchor ??= { wallMs: this.#options.now() - 1000 / this.#options.fps, pts: frame.pts };
+      this.#anchor ??= this.#anchorFor(frame.pts);
       for (const part of this.#packager.push(frame)) this.#emit(part);
     }
   }
@@ -58,6 +74,15 @@ export class LiveStream {
     const last = this.#packager.flush();
     if (last) this.#emit(last);
     this.#splitter.reset();
+  }
+
+  #anchorFor(firstPts: number): { wallMs: number; pts: number } {
+    const runningTime = firstPts - MPEGTSMUX_PTS_OFFSET;
+    if (this.#playingAt !== null && runningTime >= 0 && runningTime <= MAX_FIRST_FRAME_RUNNING_TIME) {
+      return { wallMs: this.#playingAt, pts: MPEGTSMUX_PTS_OFFSET };
+    }
+    // A frame is known to be complete when the next one starts: it began about a frame earlier.
+    return { wallMs: this.#options.now() - 1000 / this.#options.fps, pts: firstPts };
   }
 
   #emit(part: MediaPart): void {

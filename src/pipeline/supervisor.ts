@@ -383,7 +383,10 @@ export class Supervisor implements SupervisorControl {
   #onBusEvent(event: BusEvent): void {
     switch (event.kind) {
       case 'state-changed':
-        if (event.isPipeline) this.#gstState = event.to;
+        if (!event.isPipeline) break;
+        this.#gstState = event.to;
+        // Running time 0 of a live pipeline is the moment it goes to PLAYING.
+        if (event.to === 'PLAYING') this.#media?.playing(this.#now());
         break;
       case 'warning':
         this.#warningsTotal++;
