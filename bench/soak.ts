@@ -8,7 +8,13 @@
  * (partial runs keep their data) and a JSON summary is written at the end.
  *
  *   node --import tsx bench/soak.ts [--minutes 60] [--interval 30] [--warmup 30] [--source]
- *                                   [--no-viewer] [--no-scrape]
+ *                                   [--no-viewer] [--no-scrape] [--scene static|busy] [--viewer plain|ll]
+ *
+ * --scene busy covers the second monitor with full-motion content (ffplay of lavfi testsrc2 at
+ * 24 fps, as bench/capture-cost.ts), so the pipeline sends ≈ 2 Mbit/s instead of ≈ 0.3.
+ * --nice N gives the supervisor, its gst child and this process nice value N (see bench/viewers.ts).
+ * --viewer ll makes the one viewer a Low-Latency HLS one (blocking reloads, every part fetched,
+ * lib/ll-viewer.ts) instead of the plain-HLS poller.
  *
  * --source runs the TypeScript sources under tsx instead of dist/. Sampling starts --warmup
  * seconds after the first segment, so start-up does not count. --repo DIR runs the supervisor of
@@ -19,8 +25,11 @@
 import { appendFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
+import { startRig } from '../test/helpers/rig.ts';
 import { startStack } from '../test/helpers/stack.ts';
-import { loadAverage, machineBusySeconds, type ProcSample, tryReadProc } from './lib/proc.ts';
+import { endGracefully, isRunning, type Spawned, spawnMeasured } from './lib/children.ts';
+import { startLlViewers } from './lib/ll-viewer.ts';
+import { loadAverage, machineBusySeconds, type ProcSample, setNiceTree, tryReadProc } from './lib/proc.ts';
 import { RESULTS_DIR, resultStamp, writeResults } from './lib/results.ts';
 import { MiB, median, round, slope } from './lib/stats.ts';
 import { startViewers } from './lib/viewer.ts';
@@ -34,8 +43,15 @@ const { values: args } = parseArgs({
     repo: { type: 'string' },
     'no-viewer': { type: 'boolean', default: false },
     'no-scrape': { type: 'boolean', default: false },
+    scene: { type: 'string', default: 'static' },
+    viewer: { type: 'string', default: 'plain' },
+    nice: { type: 'string' },
   },
 });
+if (args.scene !== 'static' && args.scene !== 'busy')
+  throw new Error(`--scene: unknown "${args.scene}"; allowed: static, busy`);
+if (args.viewer !== 'plain' && args.viewer !== 'll')
+  throw new Error(`--viewer: unknown "${args.viewer}"; allowed: plain, ll`);
 const MINUTES = Number(args.minutes);
 const INTERVAL_S = Number(args.interval);
 const WARMUP_S = Number(args.warmup);
@@ -68,13 +84,47 @@ interface Row {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Full-motion content over the whole second monitor (as bench/capture-cost.ts). */
+async function startBusyScene(display: string): Promise<Spawned> {
+  const player = await spawnMeasured(
+    'ffplay',
+    [
+      '-hide_banner',
+      '-loglevel',
+      'error',
+      '-noborder',
+      '-left',
+      '1920',
+      '-top',
+      '0',
+      '-x',
+      '1280',
+      '-y',
+      '720',
+    ].concat(['-f', 'lavfi', '-i', 'testsrc2=size=1280x720:rate=24']),
+    { env: { ...process.env, DISPLAY: display, SDL_AUDIODRIVER: 'dummy' } },
+  );
+  await sleep(2000);
+  if (!isRunning(player)) throw new Error(`ffplay (busy scene) exited: ${player.stderr()}`);
+  return player;
+}
+
+const rig = await startRig();
+const scenePlayer = args.scene === 'busy' ? await startBusyScene(rig.display) : null;
 const stack = await startStack({
+  rig,
   built: BUILT,
   repo: REPO,
   // As systemd/desktop-streamer.service runs it.
   env: { LOG_LEVEL: 'info', MALLOC_ARENA_MAX: '2' },
 });
 const supervisorPid = stack.process.pid as number;
+// --nice N: the supervisor and its gst child get nice N (see bench/viewers.ts), and so does this
+// process, which runs the viewer and the scrape.
+if (args.nice !== undefined) {
+  setNiceTree(supervisorPid, Number(args.nice));
+  setNiceTree(process.pid, Number(args.nice));
+}
 let stopping = false;
 const cleanups: Array<() => Promise<void> | void> = [];
 const shutdown = async () => {
@@ -82,14 +132,24 @@ const shutdown = async () => {
   stopping = true;
   for (const cleanup of cleanups.reverse()) await cleanup();
   await stack.stop();
+  if (scenePlayer) await endGracefully(scenePlayer, 3000);
+  await rig.stop();
 };
 process.once('SIGINT', () => void shutdown().then(() => process.exit(130)));
 process.once('SIGTERM', () => void shutdown().then(() => process.exit(143)));
 
 try {
   await stack.waitForPlaylist((text) => text.includes('.ts'), 60_000);
-  const viewers = args['no-viewer'] ? null : startViewers({ baseUrl: stack.baseUrl, count: 1, pollMs: 2000 });
+  const viewers =
+    args['no-viewer'] || args.viewer !== 'plain'
+      ? null
+      : startViewers({ baseUrl: stack.baseUrl, count: 1, pollMs: 2000 });
   if (viewers) cleanups.push(() => viewers.stop());
+  const llViewers =
+    args['no-viewer'] || args.viewer !== 'll'
+      ? null
+      : startLlViewers({ baseUrl: stack.baseUrl, count: 1, spreadMs: 0 });
+  if (llViewers) cleanups.push(() => llViewers.stop());
   if (!args['no-scrape']) {
     const timer = setInterval(() => {
       void fetch(`${stack.baseUrl}/metrics`)
@@ -130,6 +190,7 @@ try {
     await sleep(Math.min(INTERVAL_S * 1000, end - performance.now()));
   }
 
+  await llViewers?.stop(); // its missed-part count is final once it stopped
   const first = rows[0] as Row;
   const last = rows.at(-1) as Row;
   const wall = last.t_s - first.t_s;
@@ -145,7 +206,8 @@ try {
     );
   const sameGst = gstPids.size === 1;
   const summary = {
-    command: `node --import tsx bench/soak.ts --minutes ${MINUTES} --interval ${INTERVAL_S} --warmup ${WARMUP_S}${BUILT ? '' : ' --source'}${args.repo ? ` --repo ${args.repo}` : ''}${args['no-viewer'] ? ' --no-viewer' : ''}${args['no-scrape'] ? ' --no-scrape' : ''}`,
+    command: `node --import tsx bench/soak.ts --minutes ${MINUTES} --interval ${INTERVAL_S} --warmup ${WARMUP_S}${BUILT ? '' : ' --source'}${args.repo ? ` --repo ${args.repo}` : ''}${args['no-viewer'] ? ' --no-viewer' : ''}${args['no-scrape'] ? ' --no-scrape' : ''} --scene ${args.scene} --viewer ${args.viewer}${args.nice !== undefined ? ` --nice=${args.nice}` : ''}`,
+    scene: args.scene,
     supervisor_entry: `${REPO.replace(/\/$/, '')}/${BUILT ? 'dist/cli/index.js' : 'src/cli/index.ts under tsx'}`,
     minutes: round(wall / 60, 1),
     samples: rows.length,
@@ -155,7 +217,15 @@ try {
           errors: viewers.stats.errors.length,
           first_errors: viewers.stats.errors.slice(0, 3),
         }
-      : null,
+      : llViewers
+        ? {
+            kind: 'll',
+            parts_fetched: llViewers.stats.partsFetched,
+            missed_parts: llViewers.stats.missedParts,
+            statuses: llViewers.stats.statuses,
+            errors: llViewers.stats.errors.length,
+          }
+        : null,
     scrape_every_s: args['no-scrape'] ? null : SCRAPE_INTERVAL_MS / 1000,
     pipeline_restarts: gstPids.size - 1,
     supervisor: {

@@ -3,6 +3,7 @@
  * itself (all its threads), in seconds; children are not included.
  */
 import { readdirSync, readFileSync } from 'node:fs';
+import { setPriority } from 'node:os';
 
 /** USER_HZ: the unit of /proc/<pid>/stat times. 100 on every Linux this runs on (getconf CLK_TCK). */
 export const CLOCK_TICKS_PER_SECOND = 100;
@@ -95,4 +96,25 @@ export function childPids(pid: number): number[] {
 /** Summed CPU seconds of several pids (those still there). */
 export function cpuSecondsOf(pids: readonly number[]): number {
   return pids.reduce((sum, pid) => sum + (tryReadProc(pid)?.cpuSeconds ?? 0), 0);
+}
+
+/**
+ * Sets the nice value of `pid` and of its descendants now running (processes it starts later
+ * inherit it). Used by the benches' --nice option so that, on a shared machine whose load is
+ * far above its core count, the measured processes are not simply starved by their neighbours.
+ * Returns the pids changed.
+ */
+export function setNiceTree(pid: number, nice: number): number[] {
+  const changed: number[] = [];
+  const visit = (p: number) => {
+    try {
+      setPriority(p, nice);
+      changed.push(p);
+    } catch {
+      // gone meanwhile
+    }
+    for (const child of childPids(p)) visit(child);
+  };
+  visit(pid);
+  return changed;
 }
