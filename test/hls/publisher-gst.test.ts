@@ -17,6 +17,7 @@ import { nominalPartSeconds } from '../../src/hls/low-latency.ts';
 import { createHlsPublisher, type LocalHlsPublisher } from '../../src/hls/publisher.ts';
 import type { PublicSegment } from '../../src/hls/types.ts';
 import { LiveStream } from '../../src/media/live-stream.ts';
+import { encodedStreamArgs } from '../fixtures/encoded-stream.ts';
 
 const run = promisify(execFile);
 const FPS = 15;
@@ -40,32 +41,10 @@ async function pipelineRun(publisher: LocalHlsPublisher): Promise<Array<PublicSe
     'gst-launch-1.0',
     [
       '-q',
-      'videotestsrc',
-      'is-live=true',
-      `num-buffers=${FRAMES_PER_RUN}`,
-      '!',
-      `video/x-raw,width=320,height=240,framerate=${FPS}/1`,
-      '!',
-      'videoconvert',
-      '!',
-      'video/x-raw,format=I420',
-      '!',
-      'x264enc',
-      'tune=zerolatency',
-      'speed-preset=ultrafast',
-      'threads=1',
-      'key-int-max=15',
-      '!',
-      'h264parse',
-      'config-interval=-1',
-      '!',
-      'video/x-h264,stream-format=byte-stream,alignment=au',
-      '!',
-      'mpegtsmux',
-      '!',
-      'fdsink',
-      'fd=1',
-      'sync=false',
+      ...encodedStreamArgs(
+        { fps: FPS, width: 320, height: 240, gop: 15, frames: FRAMES_PER_RUN, live: true },
+        ['fdsink', 'fd=1', 'sync=false'],
+      ),
     ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );

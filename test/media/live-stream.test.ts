@@ -9,6 +9,7 @@ import { test } from 'node:test';
 import type { NewPart } from '../../src/hls/types.ts';
 import { LiveStream } from '../../src/media/live-stream.ts';
 import { parseBusLine } from '../../src/pipeline/bus-parser.ts';
+import { encodedStreamArgs } from '../fixtures/encoded-stream.ts';
 
 const FPS = 15;
 
@@ -29,31 +30,11 @@ async function liveRun(
     [
       '-e',
       '-m',
-      'videotestsrc',
-      'is-live=true',
-      'num-buffers=30',
-      '!',
-      `video/x-raw,framerate=${FPS}/1,width=160,height=90`,
-      '!',
-      'videoconvertscale',
-      '!',
-      'video/x-raw,format=I420',
-      '!',
-      'x264enc',
-      'tune=zerolatency',
-      'speed-preset=ultrafast',
-      'key-int-max=15',
-      '!',
-      'h264parse',
-      'config-interval=-1',
-      '!',
-      'video/x-h264,stream-format=byte-stream,alignment=au',
-      '!',
-      'mpegtsmux',
-      '!',
-      'fdsink',
-      'fd=3',
-      'sync=false',
+      ...encodedStreamArgs({ fps: FPS, width: 160, height: 90, gop: 15, frames: 30, live: true }, [
+        'fdsink',
+        'fd=3',
+        'sync=false',
+      ]),
     ],
     { stdio: ['ignore', 'pipe', 'ignore', 'pipe'] },
   );

@@ -21,6 +21,7 @@ import {
   pmtPidsOf,
   startsWithKeyframe,
 } from '../../src/media/ts-packets.ts';
+import { recordEncodedStream } from '../fixtures/encoded-stream.ts';
 
 const run = promisify(execFile);
 
@@ -30,34 +31,7 @@ const BUFFERS = 45;
 const TICKS_PER_FRAME = 90_000 / FPS;
 
 /** 3 s of 320x180 at 15 fps, a keyframe every 15 frames, as the pipeline muxes it. */
-const PIPELINE = (location: string): string[] => [
-  '-q',
-  'videotestsrc',
-  'is-live=false',
-  `num-buffers=${BUFFERS}`,
-  'pattern=ball',
-  '!',
-  `video/x-raw,framerate=${FPS}/1,width=320,height=180`,
-  '!',
-  'videoconvertscale',
-  '!',
-  'video/x-raw,format=I420',
-  '!',
-  'x264enc',
-  'tune=zerolatency',
-  'speed-preset=ultrafast',
-  `key-int-max=${GOP}`,
-  '!',
-  'h264parse',
-  'config-interval=-1',
-  '!',
-  'video/x-h264,stream-format=byte-stream,alignment=au',
-  '!',
-  'mpegtsmux',
-  '!',
-  'filesink',
-  `location=${location}`,
-];
+const STREAM = { fps: FPS, width: 320, height: 180, gop: GOP, frames: BUFFERS };
 
 /** Deterministic PRNG (mulberry32): the random chunkings are the same on every run. */
 function seeded(seed: number): () => number {
@@ -126,7 +100,7 @@ describe('TsFrameSplitter on real mpegtsmux output', () => {
   before(async () => {
     dir = await mkdtemp(path.join(tmpdir(), 'ts-frame-splitter-'));
     const file = path.join(dir, 'stream.ts');
-    await run('gst-launch-1.0', PIPELINE(file));
+    await recordEncodedStream(file, STREAM);
     stream = await readFile(file);
     const splitter = new TsFrameSplitter();
     reference = splitter.push(stream);

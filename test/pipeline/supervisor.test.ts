@@ -1,11 +1,9 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { promisify } from 'node:util';
 import { pino } from 'pino';
 import type { EncoderProbe } from '../../src/capture/encoders.ts';
 import type { TimedMonitorReading } from '../../src/capture/monitor-watch.ts';
@@ -15,6 +13,7 @@ import type { HlsPublisher, HlsSnapshot, NewPart, PartRef, PublicSegment } from 
 import { PipelineChild } from '../../src/pipeline/child.ts';
 import { mediaStallSeconds, Supervisor, type SupervisorDeps } from '../../src/pipeline/supervisor.ts';
 import type { SupervisorState } from '../../src/pipeline/types.ts';
+import { recordEncodedStream } from '../fixtures/encoded-stream.ts';
 
 const CHILDREN = new URL('../fixtures/children/', import.meta.url).pathname;
 /** Writes real mpegtsmux output on fd 5 at real time, like the capture pipeline. */
@@ -33,34 +32,7 @@ let mediaFile = '';
 before(async () => {
   mediaDir = await mkdtemp(join(tmpdir(), 'ds-supervisor-media-'));
   mediaFile = join(mediaDir, 'stream.ts');
-  await promisify(execFile)('gst-launch-1.0', [
-    '-q',
-    'videotestsrc',
-    'is-live=false',
-    'num-buffers=900',
-    'pattern=ball',
-    '!',
-    'video/x-raw,framerate=15/1,width=160,height=90',
-    '!',
-    'videoconvertscale',
-    '!',
-    'video/x-raw,format=I420',
-    '!',
-    'x264enc',
-    'tune=zerolatency',
-    'speed-preset=ultrafast',
-    'key-int-max=15',
-    '!',
-    'h264parse',
-    'config-interval=-1',
-    '!',
-    'video/x-h264,stream-format=byte-stream,alignment=au',
-    '!',
-    'mpegtsmux',
-    '!',
-    'filesink',
-    `location=${mediaFile}`,
-  ]);
+  await recordEncodedStream(mediaFile, { fps: 15, width: 160, height: 90, gop: 15, frames: 900 });
 });
 after(async () => {
   if (mediaDir) await rm(mediaDir, { recursive: true, force: true });
