@@ -63,6 +63,12 @@ export function parseMediaPlaylist(text: string): PlaylistEntry[] {
   return entries;
 }
 
+/** An error's message with the code of its cause (undici's "fetch failed" says nothing alone). */
+function describeError(error: unknown): string {
+  const e = error as Error & { cause?: { code?: string; message?: string } };
+  return e.cause ? `${e.message} (${e.cause.code ?? e.cause.message})` : e.message;
+}
+
 export function startViewers(options: {
   baseUrl: string;
   count: number;
@@ -131,11 +137,11 @@ export function startViewers(options: {
               deliveredAtMs: Date.now(),
             });
           } catch (error) {
-            if (running) stats.errors.push(`${entry.uri}: ${(error as Error).message}`);
+            if (running) stats.errors.push(`${entry.uri}: ${describeError(error)}`);
           }
         }
       } catch (error) {
-        if (running) stats.errors.push(`playlist: ${(error as Error).message}`);
+        if (running) stats.errors.push(`playlist: ${describeError(error)}`);
       }
       await sleep(Math.max(0, options.pollMs - (performance.now() - pollStarted)));
     }
