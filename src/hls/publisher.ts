@@ -145,6 +145,8 @@ export function createHlsPublisher(options: HlsPublisherOptions): LocalHlsPublis
   let text: string | null = null;
   /** The playlist served over HTTP: the same segments plus parts, server control and preload hint. */
   let liveText: string | null = null;
+  /** The model or the open segment changed since liveText was rendered (it is rendered when asked for). */
+  let liveStale = true;
   /** The segment being assembled from parts, with their bytes. */
   let open: (OpenSegment & { data: Buffer[]; frames: number }) | null = null;
   /**
@@ -191,16 +193,9 @@ export function createHlsPublisher(options: HlsPublisherOptions): LocalHlsPublis
     return msn === edge.msn && part !== null && part < edge.parts;
   }
 
-  /** Render the served playlist from the model and the open segment, and wake the reloads it satisfies. */
+  /** The served playlist changed: render it again when next asked for, and wake the reloads it satisfies. */
   function refreshLive(): void {
-    const view: LowLatencyView = {
-      ...timing,
-      open,
-      preloadHint: hinting
-        ? partFileName(open?.sequence ?? model.nextSequence, open?.parts.length ?? 0)
-        : null,
-    };
-    liveText = renderPlaylist(model, view);
+    liveStale = true;
     for (const waiter of waiters) {
       if (!holds(waiter.msn, waiter.part)) continue;
       waiters.delete(waiter);
@@ -662,6 +657,17 @@ export function createHlsPublisher(options: HlsPublisherOptions): LocalHlsPublis
     },
 
     livePlaylistText() {
+      if (liveStale) {
+        const view: LowLatencyView = {
+          ...timing,
+          open,
+          preloadHint: hinting
+            ? partFileName(open?.sequence ?? model.nextSequence, open?.parts.length ?? 0)
+            : null,
+        };
+        liveText = renderPlaylist(model, view);
+        liveStale = false;
+      }
       return liveText;
     },
 

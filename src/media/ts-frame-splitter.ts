@@ -60,9 +60,10 @@ export class TsFrameSplitter {
         this.skippedBytes++;
         continue;
       }
+      // A view, not a copy: a chunk from a stream is never reused, and the remainder is copied below.
       const raw = data.subarray(offset, offset + PACKET_SIZE);
       offset += PACKET_SIZE;
-      const done = this.#onPacket(Buffer.from(raw));
+      const done = this.#onPacket(raw);
       if (done) frames.push(done);
     }
     data = data.subarray(offset);

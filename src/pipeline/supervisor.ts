@@ -40,7 +40,7 @@ import {
 const HISTORY_LIMIT = 50;
 /** How often stalls are checked. */
 const WATCH_INTERVAL_MS = 250;
-/** Every how many watch ticks monitors are re-read (xrandr: every 3 s) to notice an unplug, a replug or a geometry change. */
+/** Without a monitor watcher: every how many watch ticks xrandr is asked (3 s) to notice an unplug, a replug or a geometry change. */
 const MONITOR_POLL_EVERY = 12;
 /** The watch loop counts as stuck (systemd watchdog) when it has not turned for this long. */
 const WATCH_STALE_MS = 5000;
@@ -123,6 +123,8 @@ export class Supervisor implements SupervisorControl {
   #transition: Promise<void> = Promise.resolve();
   #generation = 0;
   #watchTicks = 0;
+  /** `at` of the monitor watcher's reading last looked at. */
+  #lastWatchedReadingAt: number | null = null;
   #lastWatchAt = 0;
 
   constructor(deps: SupervisorDeps) {
@@ -466,9 +468,20 @@ export class Supervisor implements SupervisorControl {
         return;
       }
     }
-    const monitorsDue = ++this.#watchTicks % MONITOR_POLL_EVERY === 0;
-    if (monitorsDue && (this.#state === 'streaming' || this.#state === 'no_signal'))
+    if ((this.#state === 'streaming' || this.#state === 'no_signal') && this.#monitorsDue())
       await this.#checkCaptureChanged();
+  }
+
+  /**
+   * With a watcher: as soon as it has a new reading (it polls xrandr itself), so an unplug is
+   * acted on within a watch tick of being seen. Without: every MONITOR_POLL_EVERY ticks (a fork).
+   */
+  #monitorsDue(): boolean {
+    if (!this.#deps.monitorWatch) return ++this.#watchTicks % MONITOR_POLL_EVERY === 0;
+    const at = this.#deps.monitorWatch.current()?.at ?? null;
+    if (at === this.#lastWatchedReadingAt) return false;
+    this.#lastWatchedReadingAt = at;
+    return true;
   }
 
   async #checkCaptureChanged(): Promise<void> {
