@@ -2,10 +2,11 @@
  * Wiring only: load config, build the components, start them, stop them on signals.
  */
 import { readFile } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { createApp } from './api/app.ts';
+import { createLimitedServer } from './api/http-server.ts';
 import { createHlsRouter } from './api/routes/hls.ts';
 import { createMetricsRouter } from './api/routes/metrics.ts';
 import { probeEncoders } from './capture/encoders.ts';
@@ -184,7 +185,7 @@ async function run(configPath: string | undefined, env: NodeJS.ProcessEnv, logge
       createMetricsRouter(metrics),
     ],
   });
-  const server = createServer(app.callback());
+  const { server } = createLimitedServer(app.callback());
   await listen(server, config.port, config.bind_address);
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
