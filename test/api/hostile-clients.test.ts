@@ -117,9 +117,9 @@ describe('pipelined requests that are never read (item 1)', () => {
 
     const perSocket = Math.floor(27_000 / request.length);
     assert.ok(worst < 1000, `/api/health answered in ${worst} ms at worst during the attack`);
-    // Without pipelining discipline every parsed request is answered at once (SOCKETS × ~480).
+    // Without pipelining discipline every parsed request is answered at once (SOCKETS × ~480); with it, at most the depth (8) per connection.
     assert.ok(
-      handed <= SOCKETS * 2,
+      handed <= SOCKETS * 8,
       `${handed} segment answers handed out for ${SOCKETS * perSocket} pipelined requests`,
     );
     const grownMb = (rssPeak - rssBefore) / 1024 ** 2;
@@ -161,6 +161,7 @@ describe('idle sockets (item 2)', () => {
 
     // The survivors never sent a byte: closed by the header/idle timeouts.
     const survivors = sockets.filter((s) => !s.destroyed);
+    for (const socket of survivors) socket.resume(); // a socket that never reads never sees the server's FIN
     const closed = await Promise.all(survivors.map((s) => closedWithin(s, 5000)));
     assert.equal(closed.filter((c) => !c).length, 0, 'idle sockets still open 5 s later');
   });

@@ -181,14 +181,24 @@ export function createLogsRouter(context: RouteContext, options: LogsRouterOptio
       log.info({ why, limit_bytes: maxBufferedBytes }, 'live log tail dropped');
     };
 
-    write(`retry: 3000\n: desktop-streamer log stream\n\n`);
-    for (const line of selectLines(ring.lines(), query)) send(line);
-    unsubscribe = ring.subscribe(send);
+    // Timers and subscription first: replaying the backlog may already drop this tail, and close()
+    // must then find them to clear.
     heartbeat = setInterval(() => write(`: heartbeat ${new Date().toISOString()}\n\n`), heartbeatMs);
     lifetime = setTimeout(() => {
       write(`: this stream ends after ${Math.round(maxLifetimeMs / 1000)} s; reconnect\n\n`);
       close();
     }, maxLifetimeMs);
+    // The backlog: the newest lines that fit in half the bound (the rest of it is for live lines).
+    const events = selectLines(ring.lines(), query).map(
+      (line) => `event: log\ndata: ${JSON.stringify(lineJson(line, stacks))}\n\n`,
+    );
+    let first = events.length;
+    for (let size = 0; first > 0 && size + events[first - 1]!.length <= maxBufferedBytes / 2; first--) {
+      size += events[first - 1]!.length;
+    }
+    unsubscribe = ring.subscribe(send);
+    write(`retry: 3000\n: desktop-streamer log stream\n\n`);
+    for (const event of events.slice(first)) write(event);
     ctx.req.on('close', close);
     ctx.res.on('close', close);
     stream.on('error', close);
