@@ -14,7 +14,9 @@ import { MonitorWatcher } from './capture/monitor-watch.ts';
 import { ConfigError, loadConfig } from './config/load.ts';
 import type { Config } from './config/schema.ts';
 import { EXIT } from './exit-codes.ts';
+import { claimOutputDir, OutputDirError } from './hls/output-dir.ts';
 import { createHlsPublisher } from './hls/publisher.ts';
+import { acquireInstanceLock, InstanceLockedError } from './instance-lock.ts';
 import { createLogger, type Logger, LogRing } from './logger.ts';
 import { createMaintenance, standardMaintenanceJobs } from './maintenance/index.ts';
 import { createMetrics } from './metrics/index.ts';
@@ -117,6 +119,17 @@ async function run(configPath: string | undefined, env: NodeJS.ProcessEnv, logge
   const kioskName = config.kiosk_name ?? hostname();
   const log = logger.child({ kiosk: kioskName });
   const apiToken = await resolveApiToken(config, env);
+
+  // Before anything touches output_dir: ours to use, and no other supervisor on it.
+  const instanceLock = await claimOutputDir(config.output_dir, env)
+    .then(() => acquireInstanceLock(config.output_dir))
+    .catch((error: unknown) => {
+      if (error instanceof OutputDirError)
+        throw new StartupError(error.message, EXIT.config, { cause: error });
+      if (error instanceof InstanceLockedError)
+        throw new StartupError(error.message, EXIT.unavailable, { cause: error });
+      throw error;
+    });
 
   const [encoders, gstVersion] = await Promise.all([probeEncoders(), gstreamerVersion()]);
   await killOrphanPipeline(config.output_dir, log);
@@ -231,5 +244,6 @@ async function run(configPath: string | undefined, env: NodeJS.ProcessEnv, logge
   server.closeAllConnections();
   await closed;
   await publisher.stop();
+  await instanceLock.release();
   return reason === 'failed' ? EXIT.failed : EXIT.ok;
 }

@@ -76,9 +76,20 @@ interface Connection {
   waitingForDrain: boolean;
   /** Bytes read but not yet given to the parser (see meterInput). */
   pending: Buffer | null;
+  /** socket.bytesWritten when the queue was last empty. */
+  bytesAtIdle: number;
   /** Node's own 'data' listener (it runs the parser), when the input is metered. */
   parse: ((chunk: Buffer) => void) | null;
 }
+
+/**
+ * Bytes answered on a connection since its queue was last empty, beyond which its further
+ * pipelined requests are not answered: the connection is closed after the current answer
+ * (RFC 9112 §9.3.2: a pipelining client retries unanswered requests on a new connection). The
+ * kernel takes megabytes per socket from a client that never reads; this bounds that per
+ * connection to about one answer. Players do not pipeline, so they never meet it.
+ */
+const PIPELINED_BYTES_BUDGET = 256 * 1024;
 
 /** Input held back from the parser beyond this means a client sending without bound: closed. */
 const MAX_PENDING_BYTES = 256 * 1024;
@@ -209,6 +220,17 @@ export function createLimitedServer(
         connection.queue.length = 0;
         return;
       }
+      const { socket } = connection;
+      if (connection.queue.length === 0) {
+        connection.bytesAtIdle = socket.bytesWritten;
+      } else if (socket.bytesWritten - connection.bytesAtIdle > PIPELINED_BYTES_BUDGET) {
+        counters.pipeliningViolations += 1;
+        connection.queue.length = 0;
+        connection.pending = null;
+        connection.parse = null;
+        socket.end();
+        return;
+      }
       // Answer the next pipelined request only once the client took the previous answer.
       if (connection.socket.writableNeedDrain) {
         connection.waitingForDrain = true;
@@ -274,6 +296,7 @@ export function createLimitedServer(
       waitingForDrain: false,
       pending: null,
       parse: null,
+      bytesAtIdle: 0,
     };
     connections.set(socket, connection);
     meterInput(connection);
