@@ -108,7 +108,10 @@ function restartsOf(stack: Stack): number {
 
 function report(name: string, w: Watch, extra: string): string {
   const worst = Math.max(...w.healthMs);
-  return `${name}: ${w.healthMs.length} health polls, worst ${worst.toFixed(0)} ms; peak RSS ${Math.max(...w.rssMb).toFixed(0)} MB; last sequence ${w.sequences[0]} → ${w.sequences.at(-1)}; ${extra}`;
+  const sorted = [...w.healthMs].sort((a, b) => a - b);
+  const p95 = sorted[Math.floor(sorted.length * 0.95)] ?? 0;
+  const slow = w.healthMs.filter((ms) => ms >= HEALTH_LIMIT_MS).length;
+  return `${name}: ${w.healthMs.length} health polls, p95 ${p95.toFixed(0)} ms, worst ${worst.toFixed(0)} ms, ${slow} at or over ${HEALTH_LIMIT_MS} ms; peak RSS ${Math.max(...w.rssMb).toFixed(0)} MB; last sequence ${w.sequences[0]} → ${w.sequences.at(-1)}; ${extra}`;
 }
 
 function assertHeld(name: string, w: Watch): void {
