@@ -76,6 +76,8 @@ interface Connection {
   waitingForDrain: boolean;
   /** Bytes read but not yet given to the parser (see meterInput). */
   pending: Buffer | null;
+  /** Inside pump() (see there). */
+  pumping: boolean;
   /** socket.bytesWritten when the queue was last empty. */
   bytesAtIdle: number;
   /** Node's own 'data' listener (it runs the parser), when the input is metered. */
@@ -191,6 +193,17 @@ export function createLimitedServer(
   }
 
   function pump(connection: Connection): void {
+    // The parser emits 'request' from inside parse(): a nested pump would feed it re-entrantly.
+    if (connection.pumping) return;
+    connection.pumping = true;
+    try {
+      feed(connection);
+    } finally {
+      connection.pumping = false;
+    }
+  }
+
+  function feed(connection: Connection): void {
     const { socket } = connection;
     while (connection.pending !== null && connection.parse !== null && !socket.destroyed) {
       if (connection.queue.length >= effective.maxPipelinedRequests) {
@@ -297,6 +310,7 @@ export function createLimitedServer(
       pending: null,
       parse: null,
       bytesAtIdle: 0,
+      pumping: false,
     };
     connections.set(socket, connection);
     meterInput(connection);
