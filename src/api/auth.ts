@@ -65,10 +65,3 @@ function checkBearer(header: string, expected: string): void {
   if (presented === null) throw new UnauthorizedError('missing bearer token (Authorization: Bearer <token>)');
   if (!tokenMatches(presented, expected)) throw new UnauthorizedError('invalid bearer token');
 }
-
-/** Whether the request carries the configured token (for views that show more to its holder). */
-export function hasValidToken(policy: AuthPolicy, header: string): boolean {
-  if (policy.apiToken === null) return false;
-  const presented = bearerToken(header);
-  return presented !== null && tokenMatches(presented, policy.apiToken);
-}

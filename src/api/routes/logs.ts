@@ -2,7 +2,7 @@ import { PassThrough } from 'node:stream';
 import Router from '@koa/router';
 import type Koa from 'koa';
 import type { LogLine } from '../../logger.ts';
-import { hasValidToken, requireReadAccess } from '../auth.ts';
+import { requireReadAccess } from '../auth.ts';
 import { BadRequestError, TooManyRequestsError } from '../errors.ts';
 import type { RouteContext } from '../types.ts';
 
@@ -77,16 +77,16 @@ export function selectLines(lines: readonly LogLine[], query: LogQuery): LogLine
 }
 
 /**
- * A log line as JSON. Stack traces name source files and internals: only a reader holding the
- * token (`withStacks`) sees them; everyone else gets the record without its `stack` fields.
+ * A log line as JSON, without the `stack` fields of its record: stack traces name source files
+ * and internals and are never shown over HTTP (journald has them for the operator).
  */
-export function lineJson(line: LogLine, withStacks = false): Record<string, unknown> {
+export function lineJson(line: LogLine): Record<string, unknown> {
   return {
     time: new Date(line.time).toISOString(),
     level: line.level,
     module: line.module,
     msg: line.msg,
-    record: withStacks ? line.record : withoutStacks(line.record),
+    record: withoutStacks(line.record),
   };
 }
 
@@ -126,12 +126,10 @@ export function createLogsRouter(context: RouteContext, options: LogsRouterOptio
   let openStreams = 0;
   const ring = context.deps.logRing;
   const log = context.deps.logger.child({ module: 'api-logs' });
-  const withStacks = (ctx: Koa.Context) => hasValidToken(context.policy, ctx.get('Authorization'));
 
   router.get('/api/logs', readAccess, (ctx) => {
     const query = parseLogQuery(ctx.query);
-    const stacks = withStacks(ctx);
-    const lines = selectLines(ring.lines(), query).map((line) => lineJson(line, stacks));
+    const lines = selectLines(ring.lines(), query).map(lineJson);
     ctx.set('Cache-Control', 'no-store');
     ctx.body = { count: lines.length, lines };
   });
@@ -142,7 +140,6 @@ export function createLogsRouter(context: RouteContext, options: LogsRouterOptio
       throw new TooManyRequestsError(`too many live log streams open (limit ${maxStreams})`, 30);
     }
     openStreams += 1;
-    const stacks = withStacks(ctx);
     const stream = new PassThrough();
     // Everything queued for this client, in the stream and in the socket: a reader that does not
     // read is dropped once it passes the bound, instead of growing the supervisor's memory.
@@ -156,7 +153,7 @@ export function createLogsRouter(context: RouteContext, options: LogsRouterOptio
       stream.write(text);
     };
     const send = (line: LogLine) => {
-      if (lineMatches(line, query)) write(`event: log\ndata: ${JSON.stringify(lineJson(line, stacks))}\n\n`);
+      if (lineMatches(line, query)) write(`event: log\ndata: ${JSON.stringify(lineJson(line))}\n\n`);
     };
 
     // Replay the backlog the client asked for, then follow.
@@ -190,7 +187,7 @@ export function createLogsRouter(context: RouteContext, options: LogsRouterOptio
     }, maxLifetimeMs);
     // The backlog: the newest lines that fit in half the bound (the rest of it is for live lines).
     const events = selectLines(ring.lines(), query).map(
-      (line) => `event: log\ndata: ${JSON.stringify(lineJson(line, stacks))}\n\n`,
+      (line) => `event: log\ndata: ${JSON.stringify(lineJson(line))}\n\n`,
     );
     let first = events.length;
     for (let size = 0; first > 0 && size + events[first - 1]!.length <= maxBufferedBytes / 2; first--) {
