@@ -2,10 +2,11 @@
  * Wiring only: load config, build the components, start them, stop them on signals.
  */
 import { readFile } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { createApp } from './api/app.ts';
+import { createLimitedServer } from './api/http-server.ts';
 import { createHlsRouter } from './api/routes/hls.ts';
 import { createMetricsRouter } from './api/routes/metrics.ts';
 import { probeEncoders } from './capture/encoders.ts';
@@ -13,7 +14,9 @@ import { MonitorWatcher } from './capture/monitor-watch.ts';
 import { ConfigError, loadConfig } from './config/load.ts';
 import type { Config } from './config/schema.ts';
 import { EXIT } from './exit-codes.ts';
+import { claimOutputDir, OutputDirError } from './hls/output-dir.ts';
 import { createHlsPublisher } from './hls/publisher.ts';
+import { acquireInstanceLock, InstanceLockedError } from './instance-lock.ts';
 import { createLogger, type Logger, LogRing } from './logger.ts';
 import { startDailySummary } from './maintenance/index.ts';
 import { createMetrics } from './metrics/index.ts';
@@ -117,6 +120,17 @@ async function run(configPath: string | undefined, env: NodeJS.ProcessEnv, logge
   const log = logger.child({ kiosk: kioskName });
   const apiToken = await resolveApiToken(config, env);
 
+  // Before anything touches output_dir: ours to use, and no other supervisor on it.
+  const instanceLock = await claimOutputDir(config.output_dir, env)
+    .then(() => acquireInstanceLock(config.output_dir))
+    .catch((error: unknown) => {
+      if (error instanceof OutputDirError)
+        throw new StartupError(error.message, EXIT.config, { cause: error });
+      if (error instanceof InstanceLockedError)
+        throw new StartupError(error.message, EXIT.unavailable, { cause: error });
+      throw error;
+    });
+
   const [encoders, gstVersion] = await Promise.all([probeEncoders(), gstreamerVersion()]);
   await killOrphanPipeline(config.output_dir, log);
 
@@ -190,7 +204,7 @@ async function run(configPath: string | undefined, env: NodeJS.ProcessEnv, logge
       createMetricsRouter(metrics),
     ],
   });
-  const server = createServer(app.callback());
+  const { server } = createLimitedServer(app.callback());
   await listen(server, config.port, config.bind_address);
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
@@ -228,5 +242,6 @@ async function run(configPath: string | undefined, env: NodeJS.ProcessEnv, logge
   server.closeAllConnections();
   await closed;
   await publisher.stop();
+  await instanceLock.release();
   return reason === 'failed' ? EXIT.failed : EXIT.ok;
 }

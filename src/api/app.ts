@@ -1,11 +1,14 @@
 import type Router from '@koa/router';
 import Koa from 'koa';
-import type { Config } from '../config/schema.ts';
-import type { HlsSnapshot } from '../hls/types.ts';
-import type { Logger, LogRing } from '../logger.ts';
-import type { SupervisorControl } from '../pipeline/types.ts';
-import type { AuthPolicy } from './auth.ts';
-import { errorHandler, MethodNotAllowedError, NotFoundError, PayloadTooLargeError } from './errors.ts';
+import type { Logger } from '../logger.ts';
+import { type AuthPolicy, requireReadAccess } from './auth.ts';
+import {
+  errorHandler,
+  isClientAbort,
+  MethodNotAllowedError,
+  NotFoundError,
+  PayloadTooLargeError,
+} from './errors.ts';
 import { HealthReader } from './health-reader.ts';
 import { createDetailedRouter } from './routes/detailed.ts';
 import { createHealthRouter } from './routes/health.ts';
@@ -14,33 +17,9 @@ import { createOpenApiRouter } from './routes/openapi.ts';
 import { createPlayerRouter } from './routes/player.ts';
 import { createStatusRouter } from './routes/status.ts';
 import { createStreamControlRouter } from './routes/stream-control.ts';
+import type { AppDeps, RouteContext } from './types.ts';
 
-export interface AppDeps {
-  config: Config;
-  logger: Logger;
-  logRing: LogRing;
-  supervisor: SupervisorControl;
-  hls: { snapshot(): HlsSnapshot; cleanup(): Promise<{ removedFiles: number; removedBytes: number }> };
-  /** Resolved by the caller from config.api.token / token_file / env DESKTOP_STREAMER_API_TOKEN; null = none. */
-  apiToken: string | null;
-  /** Routers of other areas (/hls, /metrics), mounted after the API's own. */
-  extraRouters?: Router[];
-  /** Mounted first, before error handling (e.g. the HTTP metrics middleware). */
-  middleware?: Koa.Middleware[];
-  /** Whether config.relay_url answers; reported as mediamtx_running. Default: a TCP connect to its host and port. */
-  relayReachable?: () => Promise<boolean>;
-  /** Latest captured picture for /api/snapshot.jpg; 404 while absent. */
-  snapshotJpeg?: () => Buffer | null;
-  /** Tuning for tests. */
-  options?: { sseHeartbeatMs?: number; bodyLimitBytes?: number; maxLogStreams?: number };
-}
-
-/** What every route factory receives. */
-export interface RouteContext {
-  deps: AppDeps;
-  policy: AuthPolicy;
-  reader: HealthReader;
-}
+export type { AppDeps, RouteContext } from './types.ts';
 
 export const DEFAULT_BODY_LIMIT_BYTES = 16 * 1024;
 
@@ -67,6 +46,8 @@ export function createApp(deps: AppDeps): Koa {
     createLogsRouter(context, {
       heartbeatMs: deps.options?.sseHeartbeatMs,
       maxStreams: deps.options?.maxLogStreams,
+      maxBufferedBytes: deps.options?.logStreamMaxBufferedBytes,
+      maxLifetimeMs: deps.options?.logStreamMaxLifetimeMs,
     }),
     createOpenApiRouter(),
     createPlayerRouter(),
@@ -77,15 +58,37 @@ export function createApp(deps: AppDeps): Koa {
   app.use(requestLog(logger));
   app.use(errorHandler(logger));
   app.use(securityHeaders);
+  app.use(guardMediaAndMetrics(policy));
   app.use(bodyLimit(deps.options?.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES));
   for (const router of routers) app.use(router.routes());
   app.use(notFoundOrWrongMethod(routers));
 
   // Errors that escape the middleware chain (e.g. a client that disconnects mid-stream).
-  app.on('error', (err: unknown) => {
+  app.on('error', (err: unknown, ctx?: Koa.Context) => {
+    if (isClientAbort(err, ctx?.req)) {
+      logger.debug(
+        { code: (err as { code?: unknown }).code, path: ctx?.path },
+        'client closed the connection',
+      );
+      return;
+    }
     logger.warn({ err }, 'error outside a request handler');
   });
   return app;
+}
+
+/**
+ * With api.public_read false, the stream (/hls/…) and /metrics need the token like the read-only
+ * API does; CORS preflights stay open (a browser cannot send a token with them). The player page
+ * and the OpenAPI document are static and stay open (docs/security.md).
+ */
+function guardMediaAndMetrics(policy: AuthPolicy): Koa.Middleware {
+  const readAccess = requireReadAccess(policy);
+  return async (ctx, next) => {
+    const guarded = ctx.path === '/metrics' || ctx.path === '/hls' || ctx.path.startsWith('/hls/');
+    if (guarded && ctx.method !== 'OPTIONS') return readAccess(ctx, next);
+    await next();
+  };
 }
 
 async function securityHeaders(ctx: Koa.Context, next: Koa.Next): Promise<void> {

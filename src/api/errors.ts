@@ -128,6 +128,15 @@ export function errorHandler(logger: Logger): Koa.Middleware {
     try {
       await next();
     } catch (err) {
+      if (isClientAbort(err, ctx.req)) {
+        // The client went away mid-request: nothing failed on our side, and nobody reads an answer.
+        logger.debug(
+          { method: ctx.method, path: ctx.path, code: errorCode(err) },
+          'client closed the request',
+        );
+        ctx.status = CLIENT_CLOSED_REQUEST;
+        return;
+      }
       const answer = toAnswer(err);
       if (answer.status >= 500) {
         logger.error({ err, method: ctx.method, path: ctx.path }, 'request failed');
@@ -138,6 +147,36 @@ export function errorHandler(logger: Logger): Koa.Middleware {
       ctx.body = answer.body;
     }
   };
+}
+
+/** nginx's status for a request the client abandoned; recorded in metrics, never sent. */
+export const CLIENT_CLOSED_REQUEST = 499;
+
+const ABORT_CODES = new Set(['ECONNRESET', 'ECONNABORTED', 'EPIPE', 'ERR_STREAM_PREMATURE_CLOSE']);
+
+function errorCode(err: unknown): string | undefined {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+/**
+ * An error caused by the client closing its connection (an aborted upload, a reset mid-answer),
+ * not by us. `req` tells whether the connection is really gone, so a reset of one of our own
+ * outgoing connections (the relay probe) still counts as a failure.
+ */
+export function isClientAbort(
+  err: unknown,
+  req?: { destroyed?: boolean; socket?: { destroyed?: boolean } | null },
+): boolean {
+  const code = errorCode(err);
+  const aborted = code !== undefined && ABORT_CODES.has(code);
+  const message = (err as { message?: unknown } | null)?.message;
+  const abortedMessage = message === 'aborted' || message === 'socket hang up';
+  // The client closed its side in the middle of a request: only a client does that.
+  if (code === 'HPE_INVALID_EOF_STATE') return true;
+  if (!aborted && !abortedMessage) return false;
+  if (req === undefined) return true;
+  return req.destroyed === true || req.socket?.destroyed === true || req.socket === null;
 }
 
 const CLIENT_ERROR_CODES: Record<number, string> = {

@@ -176,9 +176,16 @@ function redactValue(value: unknown): unknown {
   return out;
 }
 
-/** rtsp://user:secret@host/x → rtsp://user:[redacted]@host/x (e.g. relay_url). */
-function redactUrlPassword(text: string): string {
-  return text.replace(/^([a-z][a-z0-9+.-]*:\/\/[^/:@\s]*):[^/@\s]*@/i, `$1:${REDACTED}@`);
+/**
+ * rtsp://user:secret@host/x?token=t → rtsp://user:[redacted]@host/x?[redacted] (e.g. relay_url):
+ * the password and the whole query string and fragment, where relays carry keys.
+ */
+export function redactUrlPassword(text: string): string {
+  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(text)) return text;
+  return text
+    .replace(/^([a-z][a-z0-9+.-]*:\/\/[^/:@\s]*):[^/@\s]*@/i, `$1:${REDACTED}@`)
+    .replace(/\?[^#]*/, `?${REDACTED}`)
+    .replace(/#.*$/, `#${REDACTED}`);
 }
 
 function iso(epochMs: number | null): string | null {

@@ -1,7 +1,7 @@
 import net from 'node:net';
+import type { Config } from '../config/schema.ts';
 import type { HlsSnapshot } from '../hls/types.ts';
-import type { SupervisorSnapshot } from '../pipeline/types.ts';
-import type { AppDeps } from './app.ts';
+import type { SupervisorControl, SupervisorSnapshot } from '../pipeline/types.ts';
 import {
   buildHealth,
   type HealthJson,
@@ -24,14 +24,22 @@ const RELAY_CHECK_TIMEOUT_MS = 1500;
 /** The relay answer is reused this long, so frequent health polls do not each probe it. */
 const RELAY_CHECK_CACHE_MS = 5000;
 
+/** What the reader needs of the app's dependencies (AppDeps satisfies it). */
+export interface HealthReaderDeps {
+  config: Config;
+  supervisor: SupervisorControl;
+  hls: { snapshot(): HlsSnapshot };
+  relayReachable?: () => Promise<boolean>;
+}
+
 /** Gathers the I/O readings behind /api/health, /api/status and /api/health/detailed. */
 export class HealthReader {
-  readonly #deps: AppDeps;
+  readonly #deps: HealthReaderDeps;
   readonly #cpu = new CpuSampler();
   readonly #systemd = new SystemdStatusReader();
   #relay: { at: number; reachable: Promise<boolean> } | null = null;
 
-  constructor(deps: AppDeps) {
+  constructor(deps: HealthReaderDeps) {
     this.#deps = deps;
   }
 

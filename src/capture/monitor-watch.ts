@@ -38,6 +38,7 @@ export class MonitorWatcher {
   #child: ChildProcess | null = null;
   #current: TimedMonitorReading | null = null;
   #lines: string[] = [];
+  #stopped = false;
 
   constructor(options: {
     display: string;
@@ -52,12 +53,27 @@ export class MonitorWatcher {
   }
 
   start(): void {
+    this.#stopped = false;
     const child = spawn('sh', ['-c', LOOP, 'sh', this.#display, String(this.#intervalSeconds), '3'], {
       stdio: ['ignore', 'pipe', 'ignore'],
       env: this.#env ?? process.env,
       detached: true, // its own process group, so stop() also ends a sleep or xrandr in flight
     });
     this.#child = child;
+    // A failed spawn (EAGAIN under TasksMax, ENOMEM) is an 'error' event: without a listener it
+    // would crash the supervisor. The loop is tried again, as when it ends.
+    child.once('error', (error) => {
+      if (this.#child !== child) return;
+      this.#log.warn(
+        { code: (error as NodeJS.ErrnoException).code, msg: error.message },
+        'monitor watch loop could not start; trying again',
+      );
+      this.#current = null;
+      this.#child = null;
+      setTimeout(() => {
+        if (this.#child === null && !this.#stopped) this.start();
+      }, 1000).unref();
+    });
     createInterface({ input: child.stdout! }).on('line', (line) => {
       if (line !== END) {
         this.#lines.push(line);
@@ -80,6 +96,7 @@ export class MonitorWatcher {
   }
 
   stop(): void {
+    this.#stopped = true;
     const pid = this.#child?.pid;
     this.#child = null;
     if (pid === undefined) return;

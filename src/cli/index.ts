@@ -1,11 +1,13 @@
 #!/usr/bin/env node
 /**
- * The `desktop-streamer` command: run (default), check-config, status, alertmanager-config, version.
+ * The `desktop-streamer` command: run (default), check-config, status, stream, alertmanager-config, version.
  * Each command imports what it needs when it runs, so the long-running supervisor does not carry
  * the others' modules (the YAML writer, the status renderer) in its memory.
  */
+import { networkInterfaces } from 'node:os';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../config/load.ts';
+import { bindAddressIssue, formatIssue } from '../config/validate.ts';
 import { EXIT } from '../exit-codes.ts';
 import { VERSION } from '../version.ts';
 
@@ -13,8 +15,12 @@ const USAGE = `Usage: desktop-streamer [command] [options]
 
 Commands:
   run [--config PATH]          capture the second monitor and serve live HLS on :8888 (default)
-  check-config [PATH]          validate a config file without starting (exit 78 when invalid)
-  status [--url URL] [--json]  summary of a running supervisor (exit 1 unhealthy, 2 unreachable)
+  check-config [PATH | --config PATH]
+                               validate a config file without starting (exit 78 when invalid)
+  status [--url URL] [--config PATH] [--json]
+                               summary of a running supervisor (exit 1 unhealthy, 2 unreachable)
+  stream start|stop|restart|cleanup [--config PATH] [--url URL] [--token-file PATH]
+                               control the running supervisor with the token the service uses
   alertmanager-config [--watchdog-config PATH] [--out DIR]
                                turn the older watchdog-config.json into an alertmanager.yml
   version                      print the version
@@ -29,8 +35,14 @@ async function checkConfig(args: string[]): Promise<number> {
     allowPositionals: true,
   });
   try {
-    const { path, warnings } = await loadConfig(positionals[0] ?? values.config);
+    const { config, path, warnings } = await loadConfig(positionals[0] ?? values.config);
     for (const warning of warnings) console.warn(`warning: ${warning}`);
+    // Only here, not at load: at boot the network may come up after the service starts.
+    const unusable = bindAddressIssue(config.bind_address, networkInterfaces());
+    if (unusable !== null) {
+      console.error(`${path ?? 'built-in defaults'}: 1 invalid value(s):\n  ${formatIssue(unusable)}`);
+      return EXIT.config;
+    }
     console.log(`${path ?? 'built-in defaults'}: OK`);
     return EXIT.ok;
   } catch (error) {
@@ -64,6 +76,8 @@ export async function main(argv: string[]): Promise<number> {
         return await checkConfig(args);
       case 'status':
         return await (await import('./status.ts')).runStatus(args);
+      case 'stream':
+        return await (await import('./stream.ts')).runStream(args);
       case 'alertmanager-config':
         return await (await import('../migrate/watchdog-config.ts')).runAlertmanagerConfigCommand(args);
       case 'version':

@@ -38,10 +38,15 @@ export function resolveConfigPath(
   return { path: DEFAULT_CONFIG_PATH, explicit: false };
 }
 
-/** Remove // line comments and /* block *\/ comments outside of strings, and trailing commas. */
+/**
+ * Remove // line comments, /* block *\/ comments and trailing commas (before `}` or `]`), all
+ * outside of strings only: text inside a string is never changed.
+ */
 export function stripJsonComments(text: string): string {
   let out = '';
   let inString = false;
+  /** Index in `out` of a comma seen outside strings that may turn out to be trailing. */
+  let pendingComma = -1;
   for (let i = 0; i < text.length; i++) {
     const ch = text[i]!;
     const next = text[i + 1];
@@ -53,20 +58,24 @@ export function stripJsonComments(text: string): string {
       } else if (ch === '"') {
         inString = false;
       }
-    } else if (ch === '"') {
-      inString = true;
-      out += ch;
     } else if (ch === '/' && next === '/') {
       while (i < text.length && text[i] !== '\n') i++;
       out += '\n';
     } else if (ch === '/' && next === '*') {
       const end = text.indexOf('*/', i + 2);
       i = end === -1 ? text.length : end + 1;
+    } else if (ch === '}' || ch === ']') {
+      if (pendingComma !== -1) out = `${out.slice(0, pendingComma)} ${out.slice(pendingComma + 1)}`;
+      pendingComma = -1;
+      out += ch;
     } else {
+      if (ch === ',') pendingComma = out.length;
+      else if (!/\s/.test(ch)) pendingComma = -1;
+      if (ch === '"') inString = true;
       out += ch;
     }
   }
-  return out.replace(/,(\s*[}\]])/g, '$1');
+  return out;
 }
 
 export function parseConfigText(text: string, path: string | null): LoadedConfig {

@@ -2,6 +2,7 @@
  * Validation of a parsed config object against the schema: every bad value is reported with
  * its key, the value and what is allowed; unknown keys become warnings. Pure.
  */
+import { isIP } from 'node:net';
 import { type Config, DEFAULT_CONFIG, ENCODER_CHOICES } from './schema.ts';
 
 export interface ConfigIssue {
@@ -75,19 +76,27 @@ const url: Check = (v) => {
   }
 };
 
+const IP_ALLOWED = 'an IPv4 or IPv6 address such as "0.0.0.0", "127.0.0.1" or "::", or "localhost"';
+
 const ipAddress: Check = (v) =>
-  typeof v === 'string' &&
-  (/^(\d{1,3}\.){3}\d{1,3}$/.test(v) || /^[0-9a-fA-F:]+$/.test(v) || v === 'localhost')
-    ? null
-    : 'an IPv4 or IPv6 address such as "0.0.0.0" or "::"';
+  typeof v === 'string' && (isIP(v) !== 0 || v === 'localhost') ? null : IP_ALLOWED;
 
 const monitor: Check = (v) =>
   v === 'auto' || (Number.isInteger(v) && (v as number) >= 0) || (typeof v === 'string' && v.trim() !== '')
     ? null
     : '"auto", a monitor index from 0, or an output name such as "HDMI-A-1"';
 
-/** The checks, by dotted key. Every key of Config appears here exactly once. */
-const CHECKS: Record<string, Check> = {
+type Section = 'live_streaming' | 'unity_optimization' | 'api';
+
+/**
+ * One check per key, shaped like Config: a key added to (or removed from) Config without its
+ * check here does not compile.
+ */
+type ConfigChecks = { [K in Exclude<keyof Config, Section>]-?: Check } & {
+  [S in Section]-?: { [K in keyof Config[S]]-?: Check };
+};
+
+const CHECKS: ConfigChecks = {
   fps: integer(1, 60),
   width: evenInteger(16, 7680),
   height: evenInteger(16, 4320),
@@ -100,17 +109,21 @@ const CHECKS: Record<string, Check> = {
   max_errors: integer(1, 100_000),
   error_window: number(1, 86_400),
   encoder: oneOf(ENCODER_CHOICES),
-  'live_streaming.enabled': boolean,
-  'live_streaming.max_segments': integer(2, 1000),
-  'live_streaming.emergency_segments': integer(1, 1000),
-  'live_streaming.cleanup_threshold_percent': number(1, 100),
-  'live_streaming.emergency_cleanup_threshold_percent': number(1, 100),
-  'unity_optimization.enabled': boolean,
-  'unity_optimization.gpu_memory_limit_mb': number(0, 1_048_576),
-  'unity_optimization.cpu_quota_percent': number(1, 6400),
-  'unity_optimization.memory_limit_mb': number(16, 1_048_576),
-  'unity_optimization.disk_cleanup_threshold_percent': number(1, 100),
-  'unity_optimization.emergency_cleanup_threshold_percent': number(1, 100),
+  live_streaming: {
+    enabled: boolean,
+    max_segments: integer(2, 1000),
+    emergency_segments: integer(1, 1000),
+    cleanup_threshold_percent: number(1, 100),
+    emergency_cleanup_threshold_percent: number(1, 100),
+  },
+  unity_optimization: {
+    enabled: boolean,
+    gpu_memory_limit_mb: number(0, 1_048_576),
+    cpu_quota_percent: number(1, 6400),
+    memory_limit_mb: number(16, 1_048_576),
+    disk_cleanup_threshold_percent: number(1, 100),
+    emergency_cleanup_threshold_percent: number(1, 100),
+  },
   monitor,
   single_monitor_fallback: boolean,
   display: nullable(displayName),
@@ -121,13 +134,31 @@ const CHECKS: Record<string, Check> = {
   exit_on_failure: boolean,
   kiosk_name: nullable(nonEmptyString),
   sysfs_root: absolutePath,
-  'api.token': nullable(nonEmptyString),
-  'api.token_file': nullable(absolutePath),
-  'api.public_read': boolean,
+  api: {
+    token: nullable(nonEmptyString),
+    token_file: nullable(absolutePath),
+    public_read: boolean,
+  },
   relay_url: nullable(url),
 };
 
-const NESTED = new Set(['live_streaming', 'unity_optimization', 'api']);
+/** The checks by dotted key ("live_streaming.max_segments"), derived from CHECKS. */
+export const CHECKED_KEYS: readonly string[] = Object.entries(CHECKS).flatMap(([key, check]) =>
+  typeof check === 'function' ? [key] : Object.keys(check).map((sub) => `${key}.${sub}`),
+);
+
+const NESTED = new Set(
+  Object.keys(CHECKS).filter((key) => typeof CHECKS[key as keyof ConfigChecks] !== 'function'),
+);
+
+/** Keys that would reach an object's prototype rather than a value: never accepted. */
+const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
+function checkAt(dotted: string): Check {
+  const [key, sub] = dotted.split('.') as [string, string | undefined];
+  const entry = CHECKS[key as keyof ConfigChecks] as Check | Record<string, Check>;
+  return sub === undefined ? (entry as Check) : (entry as Record<string, Check>)[sub]!;
+}
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -144,7 +175,11 @@ export function validateConfig(input: unknown): ValidationResult {
 
   const merged = structuredClone(DEFAULT_CONFIG) as unknown as Record<string, unknown>;
   for (const [key, value] of Object.entries(input)) {
-    if (!(key in merged)) {
+    if (FORBIDDEN_KEYS.has(key)) {
+      errors.push({ key, value, allowed: 'absent (a key that is not a setting)' });
+      continue;
+    }
+    if (!Object.hasOwn(merged, key)) {
       warnings.push(`unknown key "${key}" is ignored`);
       continue;
     }
@@ -155,19 +190,28 @@ export function validateConfig(input: unknown): ValidationResult {
       }
       const section = merged[key] as Record<string, unknown>;
       for (const [subKey, subValue] of Object.entries(value)) {
-        if (!(subKey in section)) warnings.push(`unknown key "${key}.${subKey}" is ignored`);
-        else section[subKey] = subValue;
+        if (FORBIDDEN_KEYS.has(subKey)) {
+          errors.push({
+            key: `${key}.${subKey}`,
+            value: subValue,
+            allowed: 'absent (a key that is not a setting)',
+          });
+        } else if (!Object.hasOwn(section, subKey)) {
+          warnings.push(`unknown key "${key}.${subKey}" is ignored`);
+        } else {
+          section[subKey] = subValue;
+        }
       }
     } else {
       merged[key] = value;
     }
   }
 
-  for (const [key, check] of Object.entries(CHECKS)) {
+  for (const key of CHECKED_KEYS) {
     const value = key
       .split('.')
       .reduce<unknown>((obj, part) => (obj as Record<string, unknown>)[part], merged);
-    const allowed = check(value);
+    const allowed = checkAt(key)(value);
     if (allowed !== null) errors.push({ key, value, allowed });
   }
 
@@ -202,6 +246,28 @@ function crossChecks(config: Config, errors: ConfigIssue[], warnings: string[]):
       'live_streaming.enabled is false: desktop-streamer always streams live; the key is accepted for compatibility',
     );
   }
+}
+
+/** Wildcard addresses: listening on them needs no particular interface. */
+const WILDCARD_ADDRESSES = new Set(['0.0.0.0', '::', 'localhost']);
+
+/**
+ * bind_address against the addresses this host has (os.networkInterfaces(), passed in: pure):
+ * an address of another host cannot be listened on (EADDRNOTAVAIL).
+ */
+export function bindAddressIssue(
+  bindAddress: string,
+  interfaces: NodeJS.Dict<{ address: string }[]>,
+): ConfigIssue | null {
+  if (WILDCARD_ADDRESSES.has(bindAddress)) return null;
+  const local = Object.values(interfaces).flatMap((list) => (list ?? []).map((entry) => entry.address));
+  const bare = bindAddress.replace(/%.*$/, '');
+  if (local.some((address) => address.replace(/%.*$/, '') === bare)) return null;
+  return {
+    key: 'bind_address',
+    value: bindAddress,
+    allowed: `a wildcard ("0.0.0.0", "::") or an address of this host (${local.join(', ') || 'none found'})`,
+  };
 }
 
 /** One line per issue: `"fps" = 0: must be an integer from 1 to 60`. */

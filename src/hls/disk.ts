@@ -37,7 +37,12 @@ export async function writeFileAtomic(target: string, data: string | Uint8Array)
     `.${path.basename(target)}.${randomBytes(6).toString('hex')}.tmp`,
   );
   try {
-    await fs.writeFile(temp, data, { mode: 0o644 });
+    // Exclusive and O_NOFOLLOW: never written through a symlink planted under the temp name.
+    await fs.writeFile(temp, data, {
+      mode: 0o644,
+      flag: constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
+    });
+    // rename(2) replaces a symlink at `target` itself, never what it points to.
     await fs.rename(temp, target);
   } catch (error) {
     await fs.rm(temp, { force: true }).catch(() => {});
@@ -51,7 +56,10 @@ export async function moveFile(source: string, target: string): Promise<void> {
     await fs.rename(source, target);
   } catch (error) {
     if (errorCode(error) !== 'EXDEV') throw error;
-    await fs.copyFile(source, target);
+    // copyFile would write through a symlink at `target`: remove a symlink there, never follow it.
+    const existing = await fs.lstat(target).catch(() => null);
+    if (existing?.isSymbolicLink()) await fs.unlink(target);
+    await fs.copyFile(source, target, constants.COPYFILE_EXCL);
     await fs.unlink(source);
   }
 }
@@ -109,8 +117,15 @@ export async function listDir(dir: string): Promise<string[]> {
   }
 }
 
-/** `mkdir -p` + a writability check, both reported as HlsOutputError. */
+/** `mkdir -p` + a writability check, both reported as HlsOutputError; a symlink in its place is refused. */
 export async function ensureWritableDir(dir: string): Promise<void> {
+  const existing = await fs.lstat(dir).catch(() => null);
+  if (existing !== null && !existing.isDirectory()) {
+    throw new HlsOutputError(
+      `HLS directory ${dir} is ${existing.isSymbolicLink() ? 'a symlink' : 'not a directory'}: only real directories are used`,
+      dir,
+    );
+  }
   try {
     await fs.mkdir(dir, { recursive: true });
   } catch (error) {

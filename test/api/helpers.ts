@@ -1,8 +1,8 @@
 /** Fakes and a real-server harness for the API's unit tests (loopback, ephemeral port). */
 import { once } from 'node:events';
-import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type AppDeps, createApp } from '../../src/api/app.ts';
+import { createLimitedServer, type HttpLimits, type LimitedServer } from '../../src/api/http-server.ts';
 import { type Config, DEFAULT_CONFIG } from '../../src/config/schema.ts';
 import type { HlsSnapshot } from '../../src/hls/types.ts';
 import { createLogger, LogRing } from '../../src/logger.ts';
@@ -162,6 +162,8 @@ export interface TestServer {
   logRing: LogRing;
   /** Every log line the app wrote (JSON strings), to check that secrets never appear. */
   logOutput: string[];
+  /** The limited server the app runs in (its stats and limits). */
+  http: LimitedServer;
   close(): Promise<void>;
 }
 
@@ -170,6 +172,7 @@ export interface TestServerOptions {
   apiToken?: string | null;
   deps?: Partial<AppDeps>;
   logRing?: LogRing;
+  httpLimits?: Partial<HttpLimits>;
 }
 
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
@@ -192,7 +195,8 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     ...options.deps,
   };
   const app = createApp(deps);
-  const server = http.createServer(app.callback());
+  const limited = createLimitedServer(app.callback(), options.httpLimits);
+  const server = limited.server;
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   const { port } = server.address() as AddressInfo;
@@ -203,6 +207,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     hls,
     logRing,
     logOutput,
+    http: limited,
     close: async () => {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

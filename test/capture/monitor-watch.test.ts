@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { pino } from 'pino';
 import { MonitorWatcher, readingFrom } from '../../src/capture/monitor-watch.ts';
+import { createLogger } from '../../src/logger.ts';
 
 const TWO = [
   'Monitors: 2',
@@ -65,5 +66,30 @@ describe('MonitorWatcher', () => {
     });
     assert.match('error' in failed ? failed.error : '', /Can't open display :5\nxrandr failed \(status 1\)/);
     assert.ok(failed.at <= Date.now());
+  });
+});
+
+describe('MonitorWatcher when its loop cannot be spawned', () => {
+  it('logs a warning and keeps the process alive (a failed spawn is an error event)', async () => {
+    const lines: string[] = [];
+    const logger = createLogger({
+      level: 'warn',
+      destination: { write: (chunk: string) => void lines.push(chunk) },
+    });
+    // No `sh` on this PATH: spawn fails with ENOENT, as it fails with EAGAIN under TasksMax.
+    const watcher = new MonitorWatcher({
+      display: ':0',
+      intervalSeconds: 1,
+      logger,
+      env: { PATH: '/nonexistent' },
+    });
+    watcher.start();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    watcher.stop();
+    assert.ok(
+      lines.some((line) => line.includes('could not start')),
+      lines.join(''),
+    );
+    assert.equal(watcher.current(), null);
   });
 });

@@ -1,7 +1,7 @@
 import Router from '@koa/router';
-import type { RouteContext } from '../app.ts';
 import { requireReadAccess } from '../auth.ts';
 import { buildDetailed } from '../health-model.ts';
+import type { RouteContext } from '../types.ts';
 
 /** GET /api/health/detailed: everything an operator needs to see why the stream is (un)healthy. Always 200. */
 export function createDetailedRouter(context: RouteContext): Router {

@@ -1,7 +1,7 @@
 import Router from '@koa/router';
-import type { RouteContext } from '../app.ts';
 import { requireReadAccess } from '../auth.ts';
 import { isHealthy } from '../health-model.ts';
+import type { RouteContext } from '../types.ts';
 
 /** GET /api/health: the earlier system's fields; 200 when healthy, 503 otherwise (so `curl -f` works). */
 export function createHealthRouter(context: RouteContext): Router {

@@ -1,8 +1,8 @@
 import Router from '@koa/router';
-import type { RouteContext } from '../app.ts';
 import { requireReadAccess } from '../auth.ts';
 import { NotFoundError } from '../errors.ts';
 import { buildStatus } from '../health-model.ts';
+import type { RouteContext } from '../types.ts';
 
 /**
  * GET /api/status: service, stream, health and system, in the earlier system's shape (always 200:

@@ -1,7 +1,7 @@
 import Router from '@koa/router';
-import type { RouteContext } from '../app.ts';
 import { requireControlToken } from '../auth.ts';
 import { ConflictError } from '../errors.ts';
+import type { RouteContext } from '../types.ts';
 
 /**
  * POST /api/stream/{cleanup,start,stop,restart}: the only endpoints that change state.
