@@ -11,7 +11,7 @@
  *   .state.json         what a restarted supervisor needs to continue (see state-file.ts)
  * Only files matching our exact name patterns are ever deleted; anything else is left alone.
  */
-import { promises as fs } from 'node:fs';
+import { constants, promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { Config } from '../config/schema.ts';
 import type { Logger } from '../logger.ts';
@@ -343,12 +343,18 @@ export function createHlsPublisher(options: HlsPublisherOptions): LocalHlsPublis
   async function restore(): Promise<void> {
     let parsed: ReturnType<typeof parsePlaylist> | null = null;
     try {
-      parsed = parsePlaylist(await fs.readFile(paths.playlistPath, 'utf8'));
+      // O_NOFOLLOW: a symlink planted in place of our playlist is never adopted.
+      parsed = parsePlaylist(
+        await fs.readFile(paths.playlistPath, {
+          encoding: 'utf8',
+          flag: constants.O_RDONLY | constants.O_NOFOLLOW,
+        }),
+      );
     } catch (error) {
-      if (error instanceof PlaylistParseError) {
+      if (error instanceof PlaylistParseError || errorCode(error) === 'ELOOP') {
         log.warn(
           { err: error, file: paths.playlistPath },
-          'existing public playlist is unreadable; starting a new one',
+          'existing public playlist is unreadable (or a symlink); starting a new one',
         );
       } else if (errorCode(error) !== 'ENOENT') {
         throw new HlsOutputError(

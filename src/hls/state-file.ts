@@ -3,7 +3,7 @@
  * the next sequence number, segments that left the playlist but must stay on disk (with their
  * deadlines), and per-segment facts not in the M3U8 (bytes, frames, longest playlist held in).
  */
-import { promises as fs } from 'node:fs';
+import { constants, promises as fs } from 'node:fs';
 import { errorCode, writeFileAtomic } from './disk.ts';
 import type { RetainedSegment } from './retention.ts';
 
@@ -83,7 +83,7 @@ export function validateState(value: unknown): PublisherState {
 export async function readState(file: string): Promise<PublisherState | null> {
   let text: string;
   try {
-    text = await fs.readFile(file, 'utf8');
+    text = await fs.readFile(file, { encoding: 'utf8', flag: constants.O_RDONLY | constants.O_NOFOLLOW });
   } catch (error) {
     if (errorCode(error) === 'ENOENT') return null;
     throw new StateFileError(`cannot read ${file}: ${(error as Error).message}`, { cause: error });

@@ -471,6 +471,8 @@ describe('self-healing against real faults on the two-monitor rig', () => {
       const used = (fs.blocks - fs.bfree) * fs.bsize;
       await writeFile(join(outputDir, 'filler.bin'), Buffer.alloc(Math.floor(total * 0.88) - used, 1));
 
+      // An output dir holding files that are not ours is refused unless it carries our marker.
+      await writeFile(join(outputDir, '.desktop-streamer'), '');
       stack = await startStack({ rig, outputDir });
       await stack.waitForLog((r) => r.msg === 'HLS output disk pressure is now emergency', 60_000);
       const first = await stack.waitForPlaylist((t) => parsePlaylist(t).segments.length >= 1, 90_000);

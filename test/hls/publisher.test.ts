@@ -496,6 +496,28 @@ describe('supervisor restart continuity', () => {
     assert.ok(s.isFile());
   });
 
+  test('a symlink in place of playlist.m3u8 or .state.json is never followed: a new playlist starts', async (t) => {
+    const r = await rig(t);
+    await mkdir(r.publicDir, { recursive: true });
+    const elsewhere = path.join(r.dir, 'elsewhere.m3u8');
+    const foreign =
+      '#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXT-X-MEDIA-SEQUENCE:500\n#EXTINF:2.000,\nseg-000000500.ts\n';
+    await writeFile(elsewhere, foreign);
+    await symlink(elsewhere, path.join(r.publicDir, 'playlist.m3u8'));
+    await symlink(elsewhere, path.join(r.dir, '.state.json'));
+    const publisher = r.make();
+    await publisher.start();
+    assert.equal(publisher.playlistText(), null, 'not adopted');
+    await publisher.beginRun();
+    const first = await closeSegment(publisher, r.clock, 0);
+    assert.equal(first?.sequence, 0);
+    assert.equal(await readFile(elsewhere, 'utf8'), foreign, 'the link target is untouched');
+    assert.ok(
+      !(await lstat(path.join(r.publicDir, 'playlist.m3u8'))).isSymbolicLink(),
+      'replaced, not written through',
+    );
+  });
+
   test('a foreign or corrupt playlist.m3u8 does not stop the start', async (t) => {
     const r = await rig(t);
     await mkdir(r.publicDir, { recursive: true });
