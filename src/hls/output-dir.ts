@@ -155,23 +155,6 @@ async function writeNew(file: string, text: string): Promise<void> {
   }
 }
 
-/**
- * Removes the work dir `<workRoot>/<name>` of one pipeline run, recursively, only when `name`
- * matches `pattern` and both `workRoot` and the entry are real directories (a symlink there is
- * left alone: following it would delete someone else's files). Returns whether it removed anything.
- */
-export async function removeRunDir(workRoot: string, name: string, pattern: RegExp): Promise<boolean> {
-  if (!pattern.test(name) || name !== path.basename(name)) return false;
-  const root = await fs.lstat(workRoot).catch(() => null);
-  if (root === null || !root.isDirectory()) return false;
-  const target = path.join(workRoot, name);
-  const stat = await fs.lstat(target).catch(() => null);
-  if (stat === null || !stat.isDirectory()) return false;
-  // fs.rm does not follow symlinks found inside the tree: it unlinks them.
-  await fs.rm(target, { recursive: true, force: true });
-  return true;
-}
-
 function errorCode(error: unknown): string {
   return (error as NodeJS.ErrnoException).code ?? (error as Error).message;
 }
