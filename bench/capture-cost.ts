@@ -25,10 +25,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { buildCaptureArgs, MEDIA_FD } from '../src/capture/pipeline-argv.ts';
 import type { CapturePlan } from '../src/capture/types.ts';
 import { capturePlan } from '../test/fixtures/capture-plan.ts';
 import { startRig } from '../test/helpers/rig.ts';
+import { captureToFileArgs, startBusyScene } from './lib/capture.ts';
 import { endGracefully, isRunning, type Spawned, spawnMeasured } from './lib/children.ts';
 import { loadAverage, machineBusySeconds, readProc, tryReadProc } from './lib/proc.ts';
 import { writeResults } from './lib/results.ts';
@@ -112,23 +112,16 @@ function truncatedAt(argv: string[], element: string): Variant {
 
 function variantCommand(name: string, display: string, workDir: string): Variant {
   const plan = planFor(display);
-  // The supervisor reads the stream from fd MEDIA_FD; here gst writes it to a file instead.
-  const toFile = (argv: string[]) => {
-    const at = argv.indexOf(`fd=${MEDIA_FD}`);
-    return [
-      ...argv.slice(0, at - 1),
-      'filesink',
-      `location=${join(workDir, 'stream.ts')}`,
-      ...argv.slice(at + 1),
-    ];
-  };
+  const toFile = (options: { pictureTap?: boolean } = {}) =>
+    captureToFileArgs(plan, join(workDir, 'stream.ts'), options);
+
   const gst = (argv: string[], extraFds = 0): Variant => ({
     command: 'gst-launch-1.0',
     args: argv,
     extraFds,
   });
-  const ours = toFile(buildCaptureArgs(plan));
-  const tapped = toFile(buildCaptureArgs(plan, { pictureTap: true }));
+  const ours = toFile();
+  const tapped = toFile({ pictureTap: true });
   switch (name) {
     case 'ours':
       return gst(ours);
@@ -305,35 +298,6 @@ async function measure(
   }
 }
 
-/** Full-motion content over the whole second monitor. */
-async function startBusyScene(display: string): Promise<Spawned> {
-  const player = await spawnMeasured(
-    'ffplay',
-    [
-      '-hide_banner',
-      '-loglevel',
-      'error',
-      '-noborder',
-      '-left',
-      '1920',
-      '-top',
-      '0',
-      '-x',
-      '1280',
-      '-y',
-      '720',
-      '-f',
-      'lavfi',
-      '-i',
-      `testsrc2=size=1280x720:rate=${BUSY_FPS}`,
-    ],
-    { env: { ...process.env, DISPLAY: display, SDL_AUDIODRIVER: 'dummy' } },
-  );
-  await sleep(2000);
-  if (!isRunning(player)) throw new Error(`ffplay (busy scene) exited: ${player.stderr()}`);
-  return player;
-}
-
 /** pid of the rig's Xorg (virtual-desktop.sh keeps it in its state dir). */
 function xorgPid(display: string): number | null {
   try {
@@ -362,7 +326,7 @@ process.once(
 );
 try {
   for (const scene of SCENES) {
-    scenePlayer = scene === 'busy' ? await startBusyScene(rig.display) : null;
+    scenePlayer = scene === 'busy' ? await startBusyScene(rig.display, BUSY_FPS) : null;
     for (let r = 0; r < ROUNDS; r++) {
       const rotated = [...variants.slice(r % variants.length), ...variants.slice(0, r % variants.length)];
       const order = r % 2 === 1 ? rotated.reverse() : rotated;

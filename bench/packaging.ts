@@ -32,8 +32,10 @@ import { nominalPartSeconds } from '../src/hls/low-latency.ts';
 import { createHlsPublisher } from '../src/hls/publisher.ts';
 import { LiveStream } from '../src/media/live-stream.ts';
 import { TsFrameSplitter } from '../src/media/ts-frame-splitter.ts';
+import { capturePlan } from '../test/fixtures/capture-plan.ts';
 import { startRig } from '../test/helpers/rig.ts';
-import { endGracefully, isRunning, spawnMeasured } from './lib/children.ts';
+import { captureToFileArgs, startBusyScene } from './lib/capture.ts';
+import { endGracefully, spawnMeasured } from './lib/children.ts';
 import { loadAverage } from './lib/proc.ts';
 import { RESULTS_DIR, writeResults } from './lib/results.ts';
 import { median, round } from './lib/stats.ts';
@@ -61,52 +63,12 @@ for (const input of INPUTS)
     throw new Error(`--inputs: unknown "${input}"; allowed: static, busy`);
 
 const inputPath = (scene: string) => path.join(RESULTS_DIR, `packaging-input-${scene}.m2ts`);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const _sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** The capture chain of buildCaptureArgs (x264, defaults), the tap left out, into a file. */
+/** The supervisor's capture argv (x264, defaults, no picture tap), `frames` long, into a file. */
 function captureArgv(display: string, frames: number, file: string): string[] {
-  return [
-    '-e',
-    'ximagesrc',
-    `display-name=${display}`,
-    'startx=1920',
-    'starty=0',
-    'endx=3199',
-    'endy=719',
-    'use-damage=false',
-    'show-pointer=false',
-    `num-buffers=${frames}`,
-    '!',
-    `video/x-raw,framerate=${FPS}/1`,
-    '!',
-    'queue',
-    'leaky=downstream',
-    'max-size-buffers=2',
-    'max-size-bytes=0',
-    'max-size-time=0',
-    '!',
-    'videoconvertscale',
-    '!',
-    'video/x-raw,format=I420,width=1280,height=720,pixel-aspect-ratio=1/1',
-    '!',
-    'x264enc',
-    'tune=zerolatency',
-    'speed-preset=ultrafast',
-    'threads=2',
-    `bitrate=${DEFAULT_CONFIG.bitrate}`,
-    `key-int-max=${FPS * DEFAULT_CONFIG.keyframe_interval}`,
-    'vbv-buf-capacity=1000',
-    '!',
-    'h264parse',
-    'config-interval=-1',
-    '!',
-    'video/x-h264,stream-format=byte-stream,alignment=au',
-    '!',
-    'mpegtsmux',
-    '!',
-    'filesink',
-    `location=${file}`,
-  ];
+  const argv = captureToFileArgs(capturePlan({ display }), file);
+  return argv.flatMap((arg) => (arg === 'show-pointer=false' ? [arg, `num-buffers=${frames}`] : [arg]));
 }
 
 async function record(): Promise<void> {
@@ -114,30 +76,8 @@ async function record(): Promise<void> {
   const rig = await startRig();
   try {
     for (const scene of INPUTS) {
-      const player =
-        scene === 'busy'
-          ? await spawnMeasured(
-              'ffplay',
-              [
-                '-hide_banner',
-                '-loglevel',
-                'error',
-                '-noborder',
-                '-left',
-                '1920',
-                '-top',
-                '0',
-                '-x',
-                '1280',
-              ].concat(['-y', '720', '-f', 'lavfi', '-i', 'testsrc2=size=1280x720:rate=24']),
-              { env: { ...process.env, DISPLAY: rig.display, SDL_AUDIODRIVER: 'dummy' } },
-            )
-          : null;
+      const player = scene === 'busy' ? await startBusyScene(rig.display) : null;
       try {
-        if (player) {
-          await sleep(2000);
-          if (!isRunning(player)) throw new Error(`ffplay exited: ${player.stderr()}`);
-        }
         const gst = await spawnMeasured(
           'gst-launch-1.0',
           captureArgv(rig.display, seconds * FPS, inputPath(scene)),

@@ -27,7 +27,8 @@ import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { startRig } from '../test/helpers/rig.ts';
 import { startStack } from '../test/helpers/stack.ts';
-import { endGracefully, isRunning, type Spawned, spawnMeasured } from './lib/children.ts';
+import { startBusyScene } from './lib/capture.ts';
+import { endGracefully } from './lib/children.ts';
 import { startLlViewers } from './lib/ll-viewer.ts';
 import { loadAverage, machineBusySeconds, type ProcSample, setNiceTree, tryReadProc } from './lib/proc.ts';
 import { RESULTS_DIR, resultStamp, writeResults } from './lib/results.ts';
@@ -83,31 +84,6 @@ interface Row {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Full-motion content over the whole second monitor (as bench/capture-cost.ts). */
-async function startBusyScene(display: string): Promise<Spawned> {
-  const player = await spawnMeasured(
-    'ffplay',
-    [
-      '-hide_banner',
-      '-loglevel',
-      'error',
-      '-noborder',
-      '-left',
-      '1920',
-      '-top',
-      '0',
-      '-x',
-      '1280',
-      '-y',
-      '720',
-    ].concat(['-f', 'lavfi', '-i', 'testsrc2=size=1280x720:rate=24']),
-    { env: { ...process.env, DISPLAY: display, SDL_AUDIODRIVER: 'dummy' } },
-  );
-  await sleep(2000);
-  if (!isRunning(player)) throw new Error(`ffplay (busy scene) exited: ${player.stderr()}`);
-  return player;
-}
 
 const rig = await startRig();
 const scenePlayer = args.scene === 'busy' ? await startBusyScene(rig.display) : null;
