@@ -12,9 +12,8 @@
  * Run alone (2 shared cores): node --import tsx --test test/e2e/ll-hls.e2e.ts
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -24,6 +23,7 @@ import type { Browser, Page } from 'playwright-core';
 import { PART_NAME_PATTERN } from '../../src/hls/playlist.ts';
 import { launchChromium } from '../helpers/browser.ts';
 import { dominant, meanColour } from '../helpers/frames.ts';
+import { serveHlsPage } from '../helpers/hls-page.ts';
 import {
   formatFindings,
   parseSnapshot,
@@ -32,7 +32,6 @@ import {
 } from '../helpers/hls-validator.ts';
 import { type LogRecord, type Stack, startStack } from '../helpers/stack.ts';
 
-const HLS_JS = new URL('../../node_modules/hls.js/dist/hls.min.js', import.meta.url);
 /** How far playback must advance past each fault (media seconds). */
 const ADVANCE_PAST_FAULT_SECONDS = 3;
 const FAULT_TIMEOUT_MS = 30_000;
@@ -68,19 +67,6 @@ function pageHtml(playlistUrl: string): string {
   window.hls = hls;
 </script>
 </body></html>`;
-}
-
-async function servePage(html: string): Promise<{ server: Server; url: string }> {
-  const script = await readFile(HLS_JS);
-  const server = createServer((request, response) => {
-    if (request.url === '/')
-      response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(html);
-    else if (request.url === '/hls.min.js')
-      response.writeHead(200, { 'content-type': 'text/javascript' }).end(script);
-    else response.writeHead(404).end();
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/` };
 }
 
 // Browser-side code as strings: this project's TypeScript has no DOM lib.
@@ -279,7 +265,7 @@ describe('Low-Latency HLS through real faults', () => {
   }, async () => {
     watcher = new BlockingWatcher(playlistUrl);
     watcher.start();
-    page = await servePage(pageHtml(playlistUrl));
+    page = await serveHlsPage(pageHtml(playlistUrl));
     browser = await launchChromium();
     const tab = await browser.newPage({ viewport: { width: 800, height: 480 } });
     await tab.goto(page.url);

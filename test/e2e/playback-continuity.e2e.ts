@@ -10,16 +10,13 @@
  * Run alone (2 shared cores): node --import tsx --test test/e2e/playback-continuity.e2e.ts
  */
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Browser, Page } from 'playwright-core';
 import { launchChromium } from '../helpers/browser.ts';
+import { serveHlsPage } from '../helpers/hls-page.ts';
 import { parsePlaylist, type Stack, startStack } from '../helpers/stack.ts';
-
-const HLS_JS = new URL('../../node_modules/hls.js/dist/hls.min.js', import.meta.url);
 
 interface HlsErrorRecord {
   type: string;
@@ -49,21 +46,6 @@ function pageHtml(playlistUrl: string): string {
   window.hls = hls;
 </script>
 </body></html>`;
-}
-
-async function servePage(html: string): Promise<{ server: Server; url: string }> {
-  const script = await readFile(HLS_JS);
-  const server = createServer((request, response) => {
-    if (request.url === '/') {
-      response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(html);
-    } else if (request.url === '/hls.min.js') {
-      response.writeHead(200, { 'content-type': 'text/javascript' }).end(script);
-    } else {
-      response.writeHead(404).end();
-    }
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/` };
 }
 
 /** Media sequence number of the first segment after a discontinuity that is newer than `lastBefore`. */
@@ -118,7 +100,7 @@ describe('playback continuity through a pipeline restart', () => {
     const before = parsePlaylist(
       await stack.waitForPlaylist((t) => parsePlaylist(t).segments.length >= 3, 90_000),
     );
-    page = await servePage(pageHtml(`${stack.baseUrl}/hls/desktop/playlist.m3u8`));
+    page = await serveHlsPage(pageHtml(`${stack.baseUrl}/hls/desktop/playlist.m3u8`));
     browser = await launchChromium();
     const tab = await browser.newPage({ viewport: { width: 800, height: 480 } });
     await tab.goto(page.url);
