@@ -7,14 +7,19 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { copyFile, link, mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { copyFile, link, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import Router from '@koa/router';
+import { pino } from 'pino';
 import type { Browser } from 'playwright-core';
 import { createHlsRouter } from '../../src/api/routes/hls.ts';
+import { DEFAULT_CONFIG } from '../../src/config/schema.ts';
+import { lowLatencyTiming, nominalPartSeconds } from '../../src/hls/low-latency.ts';
+import { createHlsPublisher, type LocalHlsPublisher } from '../../src/hls/publisher.ts';
+import { LiveStream } from '../../src/media/live-stream.ts';
 import { startTestServer, type TestServer } from '../api/helpers.ts';
+import { encodedStreamArgs } from '../fixtures/encoded-stream.ts';
 import { launchChromium } from '../helpers/browser.ts';
 
 function gstPipeline(dir: string): string[] {
@@ -224,201 +229,85 @@ describe('built-in player in Chromium', { timeout: 180_000 }, () => {
   });
 });
 
-/** 15 fps, a keyframe every 5 frames: one TS file per 1/3 s part, each starting with a keyframe. */
-const PART_FRAMES = 5;
-const FPS = 15;
-const PART_SECONDS = PART_FRAMES / FPS;
-const PARTS_PER_SEGMENT = 6;
-const SEGMENT_SECONDS = PART_SECONDS * PARTS_PER_SEGMENT;
-const PART_HOLD_BACK = 1;
-
-function llGstPipeline(dir: string): string[] {
-  return [
-    '-e',
-    'videotestsrc',
-    'is-live=true',
-    '!',
-    `video/x-raw,width=640,height=360,framerate=${FPS}/1`,
-    '!',
-    'videoconvert',
-    '!',
-    'video/x-raw,format=I420',
-    '!',
-    'x264enc',
-    'tune=zerolatency',
-    'speed-preset=ultrafast',
-    `key-int-max=${PART_FRAMES}`,
-    '!',
-    'h264parse',
-    '!',
-    'splitmuxsink',
-    'muxer-factory=mpegtsmux',
-    // Split at every keyframe (they come every 333 ms).
-    'max-size-time=300000000',
-    `location=${dir}/part%05d.ts`,
-  ];
-}
-
 /**
- * A minimal Low-Latency HLS origin (RFC 8216bis) for the player, in place of the supervisor's
- * /hls routes: parts from gst (a part is complete once the next file exists), segments of six
- * parts served as their concatenation, EXT-X-PART for the last two segments and the one in
- * progress, PART-HOLD-BACK 1 s, blocking playlist reload (_HLS_msn/_HLS_part, at most 3 target
- * durations), EXT-X-PRELOAD-HINT for the next part (its request blocks until the part is complete),
- * EXT-X-PROGRAM-DATE-TIME from the wall clock of the first part.
+ * The supervisor's own media path without the supervisor: a live test pattern encoded as the
+ * capture pipeline does, cut by LiveStream and listed by the real publisher, served by the real
+ * /hls router with blocking reload — so the player meets exactly the playlists a kiosk serves.
  */
-class LlOrigin {
-  readonly parts: string[] = [];
-  #firstPartAt = 0;
-  #timer: NodeJS.Timeout | undefined;
-  readonly #waiters = new Set<() => void>();
-  constructor(readonly dir: string) {}
-
-  start(): void {
-    this.#timer = setInterval(() => void this.#scan().catch(() => {}), 30);
-  }
-  stop(): void {
-    clearInterval(this.#timer);
-    for (const wake of this.#waiters) wake();
-  }
-
-  async #scan(): Promise<void> {
-    const names = (await readdir(this.dir)).filter((n) => /^part\d{5}\.ts$/.test(n)).sort();
-    const complete = names.slice(0, -1);
-    if (complete.length <= this.parts.length) return;
-    // splitmuxsink opens a part's file once its GOP is complete; it is seen complete one part later.
-    if (this.parts.length === 0) this.#firstPartAt = Date.now() - 2 * PART_SECONDS * 1000;
-    this.parts.push(...complete.slice(this.parts.length));
-    for (const wake of this.#waiters) wake();
-  }
-
-  /** Resolves once part `part` of segment `msn` (the whole segment without `part`) is listed. */
-  #blockUntil(msn: number, part: number | null, timeoutMs: number): Promise<void> {
-    return this.#blockUntilParts(
-      part === null ? (msn + 1) * PARTS_PER_SEGMENT : msn * PARTS_PER_SEGMENT + part + 1,
-      timeoutMs,
-    );
-  }
-
-  async #blockUntilParts(needed: number, timeoutMs: number): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (this.parts.length < needed && Date.now() < deadline) {
-      await new Promise<void>((resolve) => {
-        const wake = () => {
-          this.#waiters.delete(wake);
-          resolve();
-        };
-        this.#waiters.add(wake);
-        setTimeout(wake, Math.max(0, deadline - Date.now()));
-      });
-    }
-  }
-
-  playlist(): string {
-    const complete = this.parts.length;
-    const full = Math.floor(complete / PARTS_PER_SEGMENT);
-    const first = Math.max(0, full - 4);
-    const lines = [
-      '#EXTM3U',
-      '#EXT-X-VERSION:9',
-      `#EXT-X-TARGETDURATION:${Math.round(SEGMENT_SECONDS)}`,
-      `#EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES,PART-HOLD-BACK=${PART_HOLD_BACK.toFixed(3)}`,
-      `#EXT-X-PART-INF:PART-TARGET=${PART_SECONDS.toFixed(5)}`,
-      `#EXT-X-MEDIA-SEQUENCE:${first}`,
-    ];
-    const pdt = (n: number) =>
-      `#EXT-X-PROGRAM-DATE-TIME:${new Date(this.#firstPartAt + n * SEGMENT_SECONDS * 1000).toISOString()}`;
-    const partLines = (n: number, count: number) =>
-      Array.from(
-        { length: count },
-        (_, i) =>
-          `#EXT-X-PART:DURATION=${PART_SECONDS.toFixed(5)},URI="part-${n * PARTS_PER_SEGMENT + i}.ts",INDEPENDENT=YES`,
-      );
-    for (let n = first; n < full; n++) {
-      lines.push(pdt(n));
-      if (n >= full - 2) lines.push(...partLines(n, PARTS_PER_SEGMENT));
-      lines.push(`#EXTINF:${SEGMENT_SECONDS.toFixed(5)},`, `seg-${n}.ts`);
-    }
-    const inProgress = complete - full * PARTS_PER_SEGMENT;
-    if (inProgress > 0) lines.push(pdt(full), ...partLines(full, inProgress));
-    // Without it hls.js 1.7 takes a playlist that ends on a whole segment for one whose last segment is
-    // still in progress: it counts that segment twice and its timeline jumps between reloads.
-    lines.push(`#EXT-X-PRELOAD-HINT:TYPE=PART,URI="part-${complete}.ts"`);
-    return `${lines.join('\n')}\n`;
-  }
-
-  router(): Router {
-    const router = new Router();
-    router.get('/hls/desktop/playlist.m3u8', async (ctx) => {
-      const msn = ctx.query._HLS_msn;
-      const part = ctx.query._HLS_part;
-      if (typeof msn === 'string') {
-        await this.#blockUntil(
-          Number(msn),
-          typeof part === 'string' ? Number(part) : null,
-          3 * SEGMENT_SECONDS * 1000,
-        );
-      }
-      ctx.type = 'application/vnd.apple.mpegurl';
-      ctx.set('Cache-Control', 'no-cache');
-      ctx.body = this.playlist();
-    });
-    router.get('/hls/desktop/:name', async (ctx) => {
-      const part = /^part-(\d+)\.ts$/.exec(ctx.params.name ?? '');
-      const segment = /^seg-(\d+)\.ts$/.exec(ctx.params.name ?? '');
-      let indexes: number[] = [];
-      if (part) indexes = [Number(part[1])];
-      else if (segment)
-        indexes = Array.from(
-          { length: PARTS_PER_SEGMENT },
-          (_, i) => Number(segment[1]) * PARTS_PER_SEGMENT + i,
-        );
-      // The preload-hinted part: answered once it is complete.
-      if (part && indexes[0] === this.parts.length)
-        await this.#blockUntilParts(indexes[0] + 1, 3 * SEGMENT_SECONDS * 1000);
-      if (indexes.length === 0 || indexes.some((i) => i >= this.parts.length)) {
-        ctx.status = 404;
-        return;
-      }
-      ctx.type = 'video/mp2t';
-      ctx.body = Buffer.concat(
-        await Promise.all(indexes.map((i) => readFile(path.join(this.dir, this.parts[i]!)))),
-      );
-    });
-    return router;
-  }
-}
+const FPS = 15;
+const SEGMENT_SECONDS = 2;
+const { partTargetSeconds: PART_TARGET, partHoldBackSeconds: PART_HOLD_BACK } = lowLatencyTiming(FPS);
 
 describe('built-in player on a Low-Latency HLS playlist', { timeout: 120_000 }, () => {
   let dir: string;
   let gst: ChildProcess | undefined;
-  let origin: LlOrigin;
+  let publisher: LocalHlsPublisher;
   let server: TestServer;
   let browser: Browser | undefined;
+  let parts = 0;
 
   before(async () => {
     dir = await mkdtemp(path.join(os.tmpdir(), 'player-ll-e2e-'));
-    gst = spawn('gst-launch-1.0', llGstPipeline(dir), {
-      stdio: ['ignore', 'ignore', 'pipe'],
-      detached: true,
+    publisher = createHlsPublisher({
+      config: { ...DEFAULT_CONFIG, output_dir: dir, fps: FPS, segment_duration: SEGMENT_SECONDS },
+      logger: pino({ level: 'silent' }),
     });
+    await publisher.start();
+    await publisher.beginRun();
+    const stream = new LiveStream({
+      fps: FPS,
+      partSeconds: nominalPartSeconds(FPS),
+      segmentSeconds: SEGMENT_SECONDS,
+      now: Date.now,
+      onPart: (part) => {
+        parts++;
+        void publisher.publishPart(part).catch(() => {});
+      },
+    });
+    gst = spawn(
+      'gst-launch-1.0',
+      [
+        '-q',
+        ...encodedStreamArgs({ fps: FPS, width: 640, height: 360, gop: FPS * SEGMENT_SECONDS, live: true }, [
+          'fdsink',
+          'fd=1',
+          'sync=false',
+        ]),
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'], detached: true },
+    );
     let gstErr = '';
     gst.stderr?.on('data', (chunk: Buffer) => {
       gstErr = (gstErr + chunk.toString()).slice(-2000);
     });
-    origin = new LlOrigin(dir);
-    origin.start();
-    server = await startTestServer({ deps: { extraRouters: [origin.router()] } });
+    gst.stdout?.on('data', (chunk: Buffer) => stream.push(chunk));
+    server = await startTestServer({
+      deps: {
+        extraRouters: [
+          createHlsRouter({
+            publicDir: publisher.paths.publicDir,
+            playlist: () => publisher.livePlaylistText(),
+            segmentData: (name) => publisher.listedSegmentData(name),
+            lowLatency: {
+              waitForMedia: (msn, part, timeoutMs) => publisher.waitForMedia(msn, part, timeoutMs),
+              liveEdge: () => publisher.liveEdge(),
+              partData: (name) => publisher.partData(name),
+              blockTimeoutMs: () => 3 * SEGMENT_SECONDS * 1000,
+            },
+          }),
+        ],
+      },
+    });
     await waitFor(
       `two segments of parts from gst-launch-1.0 (stderr: ${gstErr})`,
-      () => origin.parts.length >= 2 * PARTS_PER_SEGMENT,
+      () => publisher.snapshot().segments.length >= 2 && parts > 0,
       30_000,
     );
   });
 
   after(async () => {
     await browser?.close().catch(() => {});
-    origin?.stop();
+    await publisher?.stop();
     if (gst?.pid && gst.exitCode === null) {
       try {
         process.kill(-gst.pid, 'SIGKILL');
@@ -461,7 +350,7 @@ describe('built-in player on a Low-Latency HLS playlist', { timeout: 120_000 }, 
 
     assert.ok(now.t - first.t > 2, `currentTime advanced only from ${first.t} to ${now.t}`);
     assert.equal(now.lowLatency, true);
-    // PART-HOLD-BACK (1 s), plus at most one target duration hls.js adds after stalls: never the
+    // PART-HOLD-BACK, plus at most one target duration hls.js adds after stalls: never the
     // 2 x 2 s it would use if a liveSync* setting in the page overrode the playlist.
     assert.ok(
       now.target >= PART_HOLD_BACK && now.target <= PART_HOLD_BACK + SEGMENT_SECONDS,
@@ -472,7 +361,7 @@ describe('built-in player on a Low-Latency HLS playlist', { timeout: 120_000 }, 
     assert.deepEqual(now.fatal, []);
     assert.equal(
       await page.evaluate("document.getElementById('p-mode').textContent"),
-      'LL-HLS, 0.33 s parts',
+      `LL-HLS, ${PART_TARGET.toFixed(2)} s parts`,
     );
     assert.match(
       String(await page.evaluate("document.getElementById('p-latency').textContent")),
