@@ -1,26 +1,3 @@
-/**
- * CPU of the supervisor's own media path alone: a recorded real MPEG-TS file (the capture
- * pipeline's exact encoder chain on the rig, `… ! mpegtsmux ! filesink`) fed as fast as possible
- * through src/media/live-stream.ts (TS frame splitter → part packager) and the HLS publisher
- * (src/hls/publisher.ts on a temp dir: parts listed, playlists rendered, segments written, state
- * file, retention), in the bench's own process. Three stages, to see where the cost goes:
- *   split    TsFrameSplitter alone (TS packets → frames, PAT/PMT before keyframes)
- *   package  LiveStream (splitter + packager + PDT), parts dropped
- *   publish  LiveStream + publisher.publishPart() for every part, all disk work awaited
- * Each pass is one pipeline run (beginRun … endRun); the publisher's clock follows the stream's
- * timestamps, so retention deletes old segments as it would live. CPU = process.cpuUsage()
- * (user + system, all threads: the libuv pool's file writes included) over the pass; reported per
- * second of stream and per frame, median over --passes. Chunks of --chunks bytes (64 KiB: what
- * a pipe read gives at most; 1316 = 7 TS packets, a worst case of tiny reads).
- *
- *   node --import tsx bench/packaging.ts --record          # makes the inputs (needs the rig, 2 × 60 s)
- *   node --import tsx bench/packaging.ts [--passes 7] [--chunks 65536,1316] [--inputs static,busy]
- *
- * Inputs: bench/results/packaging-input-<scene>.m2ts (gitignored; not .ts, which tsc would try to compile): static = the rig's blue second
- * monitor with its clock; busy = the same with ffplay's testsrc2 (24 fps) covering it.
- * Output: a Markdown table on stdout, bench/results/packaging-<timestamp>.jsonl.
- */
-import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -38,6 +15,7 @@ import { captureToFileArgs, startBusyScene } from './lib/capture.ts';
 import { endGracefully, spawnMeasured } from './lib/children.ts';
 import { loadAverage } from './lib/proc.ts';
 import { RESULTS_DIR, writeResults } from './lib/results.ts';
+import { probeVideo } from './lib/segments.ts';
 import { median, round } from './lib/stats.ts';
 
 const { values: args } = parseArgs({
@@ -94,32 +72,6 @@ async function record(): Promise<void> {
   } finally {
     await rig.stop();
   }
-}
-
-/** ffprobe's view of an input: frames, keyframes, duration. */
-function probe(file: string): { frames: number; keyframes: number; seconds: number } {
-  const out = spawnSync(
-    'ffprobe',
-    [
-      '-v',
-      'error',
-      '-select_streams',
-      'v:0',
-      '-show_entries',
-      'packet=pts_time,flags',
-      '-of',
-      'csv=p=0',
-      file,
-    ],
-    { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
-  ).stdout;
-  const packets = out.trim().split('\n').filter(Boolean);
-  const pts = packets.map((l) => Number(l.split(',')[0])).filter(Number.isFinite);
-  return {
-    frames: packets.length,
-    keyframes: packets.filter((l) => l.includes('K')).length,
-    seconds: Math.max(...pts) - Math.min(...pts) + 1 / FPS,
-  };
 }
 
 type Stage = 'split' | 'package' | 'publish';
@@ -220,7 +172,7 @@ async function bench(): Promise<void> {
     const file = inputPath(input);
     if (!existsSync(file)) throw new Error(`${file} is missing: run with --record first`);
     const data = readFileSync(file);
-    const info = probe(file);
+    const info = probeVideo(data, FPS, file);
     // Warm-up (JIT) pass of each stage, not counted.
     for (const stage of ['split', 'package', 'publish'] as const)
       await runPass(input, data, stage, CHUNKS[0]!, 0);
@@ -233,8 +185,8 @@ async function bench(): Promise<void> {
         const row = {
           input,
           bytes: data.length,
-          kbit_per_s: round((data.length * 8) / 1000 / info.seconds, 0),
-          stream_seconds: round(info.seconds, 2),
+          kbit_per_s: round((data.length * 8) / 1000 / info.streamSeconds, 0),
+          stream_seconds: round(info.streamSeconds, 2),
           frames: mine[0]!.frames,
           ffprobe_frames: info.frames,
           parts: mine[0]!.parts,
@@ -243,8 +195,8 @@ async function bench(): Promise<void> {
           chunk,
           cpu_ms_median: round(cpu, 1),
           cpu_ms_all: mine.map((r) => r.cpu_ms),
-          cpu_ms_per_stream_second: round(cpu / info.seconds, 3),
-          cpu_percent_of_one_core_live: round(cpu / info.seconds / 10, 3),
+          cpu_ms_per_stream_second: round(cpu / info.streamSeconds, 3),
+          cpu_percent_of_one_core_live: round(cpu / info.streamSeconds / 10, 3),
           cpu_us_per_frame: round((cpu * 1000) / mine[0]!.frames, 1),
           wall_ms_median: round(median(mine.map((r) => r.wall_ms)), 1),
         };

@@ -13,14 +13,12 @@ export interface SegmentsSummary {
   keyframes: number;
 }
 
-/** Concatenates the segments in name order (MPEG-TS concatenates byte-wise) and lets ffprobe count. */
-export function summarizeSegments(dir: string, nominalFps: number): SegmentsSummary {
-  const files = readdirSync(dir)
-    .filter((f) => f.endsWith('.ts'))
-    .sort();
-  const buffers = files.map((f) => readFileSync(join(dir, f)));
-  const input = Buffer.concat(buffers);
-  if (input.length === 0) return { segments: 0, bytes: 0, frames: 0, streamSeconds: 0, keyframes: 0 };
+/** ffprobe's count of the video packets (= encoded frames) in an MPEG-TS stream. */
+export function probeVideo(
+  input: Buffer,
+  nominalFps: number,
+  what: string,
+): Pick<SegmentsSummary, 'frames' | 'streamSeconds' | 'keyframes'> {
   const probe = spawnSync(
     'ffprobe',
     [
@@ -37,7 +35,8 @@ export function summarizeSegments(dir: string, nominalFps: number): SegmentsSumm
     ],
     { input, maxBuffer: 64 * 1024 * 1024, timeout: 60_000 },
   );
-  if (probe.status !== 0) throw new Error(`ffprobe failed on ${dir}: ${probe.stderr.toString().slice(-500)}`);
+  if (probe.status !== 0)
+    throw new Error(`ffprobe failed on ${what}: ${probe.stderr.toString().slice(-500)}`);
   const packets = probe.stdout
     .toString()
     .trim()
@@ -49,12 +48,19 @@ export function summarizeSegments(dir: string, nominalFps: number): SegmentsSumm
     })
     .filter((p) => Number.isFinite(p.pts));
   const pts = packets.map((p) => p.pts);
-  const streamSeconds = pts.length ? Math.max(...pts) - Math.min(...pts) + 1 / nominalFps : 0;
   return {
-    segments: files.length,
-    bytes: input.length,
     frames: packets.length,
-    streamSeconds,
+    streamSeconds: pts.length ? Math.max(...pts) - Math.min(...pts) + 1 / nominalFps : 0,
     keyframes: packets.filter((p) => p.key).length,
   };
+}
+
+/** Concatenates the segments in name order (MPEG-TS concatenates byte-wise) and lets ffprobe count. */
+export function summarizeSegments(dir: string, nominalFps: number): SegmentsSummary {
+  const files = readdirSync(dir)
+    .filter((f) => f.endsWith('.ts'))
+    .sort();
+  const input = Buffer.concat(files.map((f) => readFileSync(join(dir, f))));
+  if (input.length === 0) return { segments: 0, bytes: 0, frames: 0, streamSeconds: 0, keyframes: 0 };
+  return { segments: files.length, bytes: input.length, ...probeVideo(input, nominalFps, dir) };
 }
