@@ -11,7 +11,7 @@
  */
 import type { NewPart } from '../hls/types.ts';
 import { type MediaPart, PartPackager } from './packager.ts';
-import { TsFrameSplitter } from './ts-frame-splitter.ts';
+import { type TsFrame, TsFrameSplitter } from './ts-frame-splitter.ts';
 import { PTS_CLOCK_HZ } from './ts-packets.ts';
 
 /** mpegtsmux starts its timestamps at running time + 1 hour (so that DTS never goes negative). */
@@ -26,8 +26,8 @@ export interface LiveStreamOptions {
   segmentSeconds: number;
   now: () => number;
   onPart: (part: NewPart) => void;
-  /** Told of every complete frame (stall detection). */
-  onFrame?: () => void;
+  /** Told of every complete frame (stall detection, WebRTC). */
+  onFrame?: (frame: TsFrame) => void;
 }
 
 export class LiveStream {
@@ -61,7 +61,7 @@ export class LiveStream {
     if (this.#ended) return;
     for (const frame of this.#splitter.push(chunk)) {
       this.frames++;
-      this.#options.onFrame?.();
+      this.#options.onFrame?.(frame);
       this.#anchor ??= this.#anchorFor(frame.pts);
       for (const part of this.#packager.push(frame)) this.#emit(part);
     }

@@ -19,6 +19,7 @@ import { nominalPartSeconds } from '../hls/low-latency.ts';
 import type { HlsPublisher, PartRef } from '../hls/types.ts';
 import type { Logger } from '../logger.ts';
 import { LiveStream } from '../media/live-stream.ts';
+import type { TsFrame } from '../media/ts-frame-splitter.ts';
 import type { PictureTap } from '../picture/tap.ts';
 import { Backoff, SlidingWindow } from './backoff.ts';
 import type { BusEvent } from './bus-parser.ts';
@@ -71,6 +72,8 @@ export interface SupervisorDeps {
   now?: () => number;
   /** Frozen/black screen detection and snapshots from a low-rate branch of the capture pipeline. */
   picture?: PictureTap;
+  /** Every encoded frame, for WebRTC viewers (src/webrtc/video-fanout.ts); told when a new run starts. */
+  video?: { newRun(): void; pushFrame(frame: TsFrame): void };
   /** Called on every state change (sd_notify STATUS=, READY=1). */
   onStateChange?: (state: SupervisorState, snapshot: SupervisorSnapshot) => void;
 }
@@ -301,13 +304,16 @@ export class Supervisor implements SupervisorControl {
     const mode = this.#planCapture(await this.#readMonitors());
     this.#mode = mode;
     await this.#deps.publisher.beginRun();
+    const video = this.#deps.video;
+    video?.newRun();
     const media = new LiveStream({
       fps: this.#config.fps,
       partSeconds: nominalPartSeconds(this.#config.fps),
       segmentSeconds: this.#config.segment_duration,
       now: this.#now,
-      onFrame: () => {
+      onFrame: (frame) => {
         this.#lastProgressAt = this.#now();
+        video?.pushFrame(frame);
       },
       onPart: (part) =>
         this.#deps.publisher.publishPart(part).catch((error: unknown) => {
