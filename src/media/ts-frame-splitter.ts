@@ -29,6 +29,8 @@ export interface TsFrame {
   keyframe: boolean;
 }
 
+const EMPTY = Buffer.alloc(0);
+
 interface OpenFrame {
   packets: Buffer[];
   pts: number;
@@ -36,7 +38,7 @@ interface OpenFrame {
 }
 
 export class TsFrameSplitter {
-  #remainder: Buffer = Buffer.alloc(0);
+  #remainder: Buffer = EMPTY;
   #pmtPids: number[] = [];
   #videoPid: number | null = null;
   #pat: Buffer | null = null;
@@ -51,29 +53,28 @@ export class TsFrameSplitter {
 
   /** Feed the next chunk; returns the frames it completed, oldest first. */
   push(chunk: Buffer): TsFrame[] {
-    let data = this.#remainder.length > 0 ? Buffer.concat([this.#remainder, chunk]) : chunk;
+    const data = this.#remainder.length > 0 ? Buffer.concat([this.#remainder, chunk]) : chunk;
     const frames: TsFrame[] = [];
+    const length = data.length;
     let offset = 0;
-    while (offset + PACKET_SIZE <= data.length) {
+    while (offset + PACKET_SIZE <= length) {
       if (data[offset] !== SYNC_BYTE) {
         offset++;
         this.skippedBytes++;
         continue;
       }
-      // A view, not a copy: a chunk from a stream is never reused, and the remainder is copied below.
-      const raw = data.subarray(offset, offset + PACKET_SIZE);
+      const done = this.#onPacket(data, offset);
       offset += PACKET_SIZE;
-      const done = this.#onPacket(raw);
       if (done) frames.push(done);
     }
-    data = data.subarray(offset);
-    this.#remainder = Buffer.from(data);
+    // Only a packet cut by the chunk boundary is copied (the chunk's views above stay valid).
+    this.#remainder = offset === length ? EMPTY : Buffer.from(data.subarray(offset));
     return frames;
   }
 
   /** The end of the stream: the open frame may be incomplete and is dropped. Ready for a new stream. */
   reset(): void {
-    this.#remainder = Buffer.alloc(0);
+    this.#remainder = EMPTY;
     this.#pmtPids = [];
     this.#videoPid = null;
     this.#pat = null;
@@ -84,32 +85,42 @@ export class TsFrameSplitter {
     this.#wraps = 0;
   }
 
-  #onPacket(raw: Buffer): TsFrame | null {
-    const packet = parsePacket(raw);
-    if (!packet) return null;
-    if (packet.pid === PAT_PID) {
-      const pids = pmtPidsOf(packet);
+  /**
+   * The packet at data[offset]. The header is read in place: only tables and the first packet of a
+   * video PES are parsed further (most packets are the middle of a frame, and cost a view only).
+   */
+  #onPacket(data: Buffer, offset: number): TsFrame | null {
+    const pid = ((data[offset + 1]! & 0x1f) << 8) | data[offset + 2]!;
+    // A view, not a copy: a chunk from a stream is never reused, and the remainder is a copy.
+    const raw = data.subarray(offset, offset + PACKET_SIZE);
+    if (pid === PAT_PID) {
+      const pids = pmtPidsOf(parsePacket(raw)!);
       if (pids.length > 0) {
         this.#pmtPids = pids;
         this.#pat = raw;
       }
-    } else if (this.#pmtPids.includes(packet.pid)) {
-      const video = h264PidOf(packet);
+    } else if (this.#pmtPids.includes(pid)) {
+      const video = h264PidOf(parsePacket(raw)!);
       if (video !== null) {
         this.#videoPid = video;
         this.#pmt = raw;
       }
     }
-    if (packet.pid !== this.#videoPid) {
+    if (pid !== this.#videoPid) {
       this.#between.push(raw);
       return null;
     }
-    if (!packet.payloadUnitStart) {
+    if ((data[offset + 1]! & 0x40) === 0) {
       // The rest of the open frame (tables muxed in the middle of it stay where they were).
-      if (this.#open) this.#open.packets.push(...this.#between, raw);
-      this.#between = [];
+      const open = this.#open;
+      if (open) {
+        if (this.#between.length > 0) for (const packet of this.#between) open.packets.push(packet);
+        open.packets.push(raw);
+      }
+      if (this.#between.length > 0) this.#between = [];
       return null;
     }
+    const packet = parsePacket(raw)!;
     const completed = this.#open ? this.#finish(this.#open) : null;
     const rawPts = pesPtsOf(packet.payload);
     if (rawPts === null) {
@@ -131,10 +142,11 @@ export class TsFrameSplitter {
 
   /** A keyframe starts with PAT and PMT: the latest copies go first unless the muxer just sent them. */
   #withTables(before: Buffer[], keyframe: boolean): Buffer[] {
-    if (!keyframe || !this.#pat || !this.#pmt) return [...before];
+    // `before` is the splitter's own list, replaced after this call: it can become the frame's.
+    if (!keyframe || !this.#pat || !this.#pmt) return before;
     const pids = new Set(before.map((raw) => ((raw[1]! & 0x1f) << 8) | raw[2]!));
     const hasTables = pids.has(PAT_PID) && this.#pmtPids.some((pid) => pids.has(pid));
-    return hasTables ? [...before] : [this.#pat, this.#pmt, ...before];
+    return hasTables ? before : [this.#pat, this.#pmt, ...before];
   }
 
   #unwrap(raw: number): number {
