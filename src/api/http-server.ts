@@ -16,7 +16,10 @@ import type { Socket } from 'node:net';
 export interface HttpLimits {
   /** Connections open at once; further ones evict a stalled connection or are refused. */
   maxConnections: number;
-  /** Connections open at once from one client address. */
+  /**
+   * Connections open at once from one client address. Loopback clients are exempt (see
+   * isLoopbackAddress): behind a local reverse proxy every viewer arrives from 127.0.0.1.
+   */
   maxConnectionsPerClient: number;
   /** Requests a connection may have parsed but not yet answered; more closes the connection. */
   maxPipelinedRequests: number;
@@ -35,8 +38,12 @@ export interface HttpLimits {
 /** File descriptors left to the supervisor itself (segments, state, logs, its children's pipes). */
 export const FD_HEADROOM = 256;
 
+/**
+ * 2048 connections: 500 plain-HLS and 100 LL-HLS viewers (two connections each while a blocking
+ * reload waits) fit with room to spare; an idle keep-alive connection costs a few KB.
+ */
 export const DEFAULT_HTTP_LIMITS: HttpLimits = {
-  maxConnections: 512,
+  maxConnections: 2048,
   maxConnectionsPerClient: 128,
   maxPipelinedRequests: 8,
   headersTimeoutMs: 10_000,
@@ -45,6 +52,16 @@ export const DEFAULT_HTTP_LIMITS: HttpLimits = {
   idleTimeoutMs: 30_000,
   timeoutCheckIntervalMs: 1_000,
 };
+
+/**
+ * 127.0.0.0/8 and ::1 (also IPv4-mapped): a local reverse proxy (nginx, a CDN's origin shield) or
+ * a local tool. The per-client cap would let such a proxy hold only maxConnectionsPerClient viewers
+ * and evict the keep-alive connections of the rest, so it does not apply to them. Pure.
+ */
+export function isLoopbackAddress(address: string): boolean {
+  const v4 = address.startsWith('::ffff:') ? address.slice(7) : address;
+  return v4.startsWith('127.') || address === '::1';
+}
 
 /** The soft RLIMIT_NOFILE of this process from /proc/self/limits text, or null. Pure. */
 export function parseOpenFilesLimit(limitsText: string): number | null {
@@ -288,7 +305,7 @@ export function createLimitedServer(
 
   server.on('connection', (socket: Socket) => {
     const client = socket.remoteAddress ?? 'unknown';
-    if ((perClient.get(client) ?? 0) >= effective.maxConnectionsPerClient) {
+    if (!isLoopbackAddress(client) && (perClient.get(client) ?? 0) >= effective.maxConnectionsPerClient) {
       const own = [...connections.values()].filter((c) => c.client === client);
       if (!evict(own)) {
         counters.refused += 1;
