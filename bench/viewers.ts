@@ -129,6 +129,7 @@ async function client(kind: string, baseUrl: string, count: number): Promise<voi
         parts_fetched: s.partsFetched,
         parts_per_viewer: round(s.partsFetched / count, 1),
         missed_parts: s.missedParts,
+        cut_off_at_stop: s.cutOffAtStop,
         missed_segments: s.missedSegments,
         statuses: s.statuses,
         http_5xx: http5xx,
@@ -262,7 +263,7 @@ async function main(): Promise<void> {
   writeResults('viewers', { command, at: new Date().toISOString() }, results);
   console.log(command);
   console.log(
-    '| round | plain: segments/viewer, missed, 5xx, errors | plain segment p50/p99/max ms | LL: parts/viewer, missed, 5xx (503), errors | LL reload wait p50/p99 ms | LL part p50/p99/max ms | LL part end → delivered p50/p99 ms | Mbit/s plain + LL | supervisor CPU % of 1 core | RSS median/max MiB | gst CPU % | client CPU % plain/LL | machine busy % | load1 |',
+    '| round | plain: segments/viewer, missed, 5xx, errors | plain segment p50/p99/max ms | LL: parts/viewer, missed (+ cut off at stop), 5xx (503), errors | LL reload wait p50/p99 ms | LL part p50/p99/max ms | LL part end → delivered p50/p99 ms | Mbit/s plain + LL | supervisor CPU % of 1 core | RSS median/max MiB | gst CPU % | client CPU % plain/LL | machine busy % | load1 |',
   );
   console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
   // biome-ignore lint/suspicious/noExplicitAny: printing the records built above
@@ -270,7 +271,7 @@ async function main(): Promise<void> {
     const p = r.plain ?? {};
     const l = r.ll ?? {};
     console.log(
-      `| ${r.round} | ${p.segments_per_viewer}, ${p.missed_segments}, ${p.http_5xx}, ${p.errors} | ${p.segment_ms?.p50} / ${p.segment_ms?.p99} / ${p.segment_ms?.max} | ${l.parts_per_viewer}, ${l.missed_parts}, ${l.http_5xx} (${l.reload_timeouts_503}), ${l.errors} | ${l.reload_wait_ms?.p50} / ${l.reload_wait_ms?.p99} | ${l.part_ms?.p50} / ${l.part_ms?.p99} / ${l.part_ms?.max} | ${l.part_end_to_delivered_ms?.p50} / ${l.part_end_to_delivered_ms?.p99} | ${p.mbit_per_s} + ${l.mbit_per_s} | ${r.supervisor.cpu_percent_of_one_core} | ${r.supervisor.rss_median_mib} / ${r.supervisor.rss_max_mib} | ${r.gst_cpu_percent} | ${p.client_cpu_percent} / ${l.client_cpu_percent} | ${r.machine_busy_percent_of_2_cores} | ${r.load1_median} |`,
+      `| ${r.round} | ${p.segments_per_viewer}, ${p.missed_segments}, ${p.http_5xx}, ${p.errors} | ${p.segment_ms?.p50} / ${p.segment_ms?.p99} / ${p.segment_ms?.max} | ${l.parts_per_viewer}, ${l.missed_parts} (+ ${l.cut_off_at_stop}), ${l.http_5xx} (${l.reload_timeouts_503}), ${l.errors} | ${l.reload_wait_ms?.p50} / ${l.reload_wait_ms?.p99} | ${l.part_ms?.p50} / ${l.part_ms?.p99} / ${l.part_ms?.max} | ${l.part_end_to_delivered_ms?.p50} / ${l.part_end_to_delivered_ms?.p99} | ${p.mbit_per_s} + ${l.mbit_per_s} | ${r.supervisor.cpu_percent_of_one_core} | ${r.supervisor.rss_median_mib} / ${r.supervisor.rss_max_mib} | ${r.gst_cpu_percent} | ${p.client_cpu_percent} / ${l.client_cpu_percent} | ${r.machine_busy_percent_of_2_cores} | ${r.load1_median} |`,
     );
   }
 }

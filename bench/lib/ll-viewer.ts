@@ -17,6 +17,8 @@ export interface LlViewerStats {
   bytes: number;
   /** Parts listed (or implied by a later listing) at or after each viewer's start that it never fetched. */
   missedParts: number;
+  /** Parts listed but not yet fetched when the viewer was stopped (the end of the run, not a miss). */
+  cutOffAtStop: number;
   /** Whole segments of the viewer's range for which it never saw parts (each counted once). */
   missedSegments: number;
   /** HTTP status → count, over every playlist and part request. */
@@ -61,6 +63,7 @@ export function startLlViewers(options: {
     partsFetched: 0,
     bytes: 0,
     missedParts: 0,
+    cutOffAtStop: 0,
     missedSegments: 0,
     statuses: {},
     reloadTimeouts: 0,
@@ -84,6 +87,8 @@ export function startLlViewers(options: {
     /** seq → parts listed (the most seen), whether it was seen complete. */
     const listed = new Map<number, { parts: number; complete: boolean }>();
     const fetched = new Set<string>();
+    /** Parts left in the to-do list when the viewer was stopped. */
+    const cutOff = new Set<string>();
     const firstListedAt = new Map<string, number>();
     let start: { seq: number; n: number } | null = null;
     let pl: LlPlaylist | null = null;
@@ -152,7 +157,10 @@ export function startLlViewers(options: {
         }
       }
       for (const part of todo) {
-        if (!running) break;
+        if (!running) {
+          for (const left of todo) if (!fetched.has(left.uri)) cutOff.add(left.uri);
+          break;
+        }
         fetched.add(part.uri);
         const started = performance.now();
         try {
@@ -184,7 +192,9 @@ export function startLlViewers(options: {
         continue;
       }
       for (let n = seq === start.seq ? start.n : 0; n < info.parts; n++) {
-        if (!fetched.has(`seg-${String(seq).padStart(9, '0')}.p${n}.ts`)) stats.missedParts++;
+        const uri = `seg-${String(seq).padStart(9, '0')}.p${n}.ts`;
+        if (cutOff.has(uri)) stats.cutOffAtStop++;
+        else if (!fetched.has(uri)) stats.missedParts++;
       }
     }
   }
