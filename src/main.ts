@@ -9,6 +9,7 @@ import { createApp } from './api/app.ts';
 import { createLimitedServer } from './api/http-server.ts';
 import { createHlsRouter } from './api/routes/hls.ts';
 import { createMetricsRouter } from './api/routes/metrics.ts';
+import { createWhepRouter } from './api/routes/whep.ts';
 import { probeEncoders } from './capture/encoders.ts';
 import { MonitorWatcher } from './capture/monitor-watch.ts';
 import { ConfigError, loadConfig } from './config/load.ts';
@@ -26,6 +27,7 @@ import { Supervisor } from './pipeline/supervisor.ts';
 import { runCommand } from './system/run-command.ts';
 import { createNotifier, startWatchdogPings } from './systemd/notify.ts';
 import { VERSION } from './version.ts';
+import { WebRtcService } from './webrtc/webrtc-service.ts';
 
 export { EXIT };
 
@@ -137,6 +139,9 @@ async function run(configPath: string | undefined, env: NodeJS.ProcessEnv, logge
   const publisher = createHlsPublisher({ config, logger: log });
   await publisher.start();
 
+  const webrtc = config.webrtc.enabled
+    ? new WebRtcService(config.webrtc, { bindAddress: config.bind_address, logger: log })
+    : null;
   const picture = new PictureTap();
   const monitorWatch = new MonitorWatcher({ display, intervalSeconds: 3, logger: log });
   monitorWatch.start();
@@ -154,6 +159,7 @@ async function run(configPath: string | undefined, env: NodeJS.ProcessEnv, logge
     encoders,
     picture,
     monitorWatch,
+    ...(webrtc ? { video: webrtc.video } : {}),
     onStateChange: (state, snapshot) => {
       void notifier.status(`${state}${snapshot.capture ? ` ${snapshot.capture.monitor.name}` : ''}`);
       if (!ready && (state === 'streaming' || state === 'no_signal')) {
@@ -172,6 +178,7 @@ async function run(configPath: string | undefined, env: NodeJS.ProcessEnv, logge
     supervisor,
     hls: publisher,
     picture,
+    ...(webrtc ? { webrtc } : {}),
     version: VERSION,
     gstreamerVersion: gstVersion,
     kioskName,
@@ -201,6 +208,7 @@ async function run(configPath: string | undefined, env: NodeJS.ProcessEnv, logge
           blockTimeoutMs: () => 3 * publisher.snapshot().targetDurationSeconds * 1000,
         },
       }),
+      createWhepRouter(webrtc?.sessions ?? null),
       createMetricsRouter(metrics),
     ],
   });
@@ -236,6 +244,7 @@ async function run(configPath: string | undefined, env: NodeJS.ProcessEnv, logge
   pings.stop();
   dailySummary.stop();
   await supervisor.stop();
+  webrtc?.stop();
   monitorWatch.stop();
   // close() waits for open connections (a live log tail never ends by itself): cut them now.
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));

@@ -78,14 +78,19 @@ export function createApp(deps: AppDeps): Koa {
 }
 
 /**
- * With api.public_read false, the stream (/hls/…) and /metrics need the token like the read-only
+ * With api.public_read false, the stream (/hls/…, /whep) and /metrics need the token like the read-only
  * API does; CORS preflights stay open (a browser cannot send a token with them). The player page
  * and the OpenAPI document are static and stay open (docs/security.md).
  */
 function guardMediaAndMetrics(policy: AuthPolicy): Koa.Middleware {
   const readAccess = requireReadAccess(policy);
   return async (ctx, next) => {
-    const guarded = ctx.path === '/metrics' || ctx.path === '/hls' || ctx.path.startsWith('/hls/');
+    const guarded =
+      ctx.path === '/metrics' ||
+      ctx.path === '/hls' ||
+      ctx.path.startsWith('/hls/') ||
+      ctx.path === '/whep' ||
+      ctx.path.startsWith('/whep/');
     if (guarded && ctx.method !== 'OPTIONS') return readAccess(ctx, next);
     await next();
   };

@@ -44,6 +44,17 @@ export interface ApiConfig {
   public_read: boolean;
 }
 
+export interface WebRtcConfig {
+  /** Serve WHEP (POST /whep): sub-second viewing in browsers on the LAN. */
+  enabled: boolean;
+  /** The one UDP port all WebRTC media uses (ICE UDP mux): the port to open in a firewall. */
+  udp_port: number;
+  /** Concurrent WebRTC viewers; one more gets 503. */
+  max_viewers: number;
+  /** STUN/TURN servers ("stun:host:port", "turn:user:password@host:port"); none = LAN host candidates only. */
+  ice_servers: string[];
+}
+
 export interface Config {
   // --- keys of the earlier system (kept verbatim) ---
   fps: number;
@@ -88,6 +99,7 @@ export interface Config {
   /** Root of sysfs (for the AMD GPU collector); tests point it at a fixture tree. */
   sysfs_root: string;
   api: ApiConfig;
+  webrtc: WebRtcConfig;
   /** Optional external relay (e.g. a MediaMTX instance) the stream is also pushed to; reported as mediamtx_running. */
   relay_url: string | null;
 }
@@ -131,6 +143,7 @@ export const DEFAULT_CONFIG: Config = {
   kiosk_name: null,
   sysfs_root: '/sys',
   api: { token: null, token_file: null, public_read: true },
+  webrtc: { enabled: true, udp_port: 8889, max_viewers: 20, ice_servers: [] },
   relay_url: null,
 };
 

@@ -86,7 +86,14 @@ const monitor: Check = (v) =>
     ? null
     : '"auto", a monitor index from 0, or an output name such as "HDMI-A-1"';
 
-type Section = 'live_streaming' | 'unity_optimization' | 'api';
+const iceServers: Check = (v) =>
+  Array.isArray(v) &&
+  v.length <= 16 &&
+  v.every((s) => typeof s === 'string' && /^(stun|turns?):[^\s]+$/.test(s))
+    ? null
+    : 'a list of at most 16 STUN/TURN URLs such as "stun:stun.example.org:3478" or "turn:user:password@turn.example.org:3478"';
+
+type Section = 'live_streaming' | 'unity_optimization' | 'api' | 'webrtc';
 
 /**
  * One check per key, shaped like Config: a key added to (or removed from) Config without its
@@ -138,6 +145,12 @@ const CHECKS: ConfigChecks = {
     token: nullable(nonEmptyString),
     token_file: nullable(absolutePath),
     public_read: boolean,
+  },
+  webrtc: {
+    enabled: boolean,
+    udp_port: integer(1, 65_535),
+    max_viewers: integer(1, 1000),
+    ice_servers: iceServers,
   },
   relay_url: nullable(url),
 };

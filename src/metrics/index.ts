@@ -11,6 +11,7 @@ import { identityCollector } from './collectors/identity.ts';
 import { type PictureSnapshot, pictureCollector } from './collectors/picture.ts';
 import { pipelineCollector } from './collectors/pipeline.ts';
 import { processCollector } from './collectors/process.ts';
+import { type WebRtcCollectorDeps, webRtcCollector } from './collectors/webrtc.ts';
 import { createHttpMetricsMiddleware } from './http.ts';
 import { ScrapeCoordinator } from './scrape.ts';
 
@@ -21,6 +22,8 @@ export interface MetricsDeps {
   hls: HlsCollectorDeps['hls'];
   /** Optional picture tap (frozen/black screen detection, may land later). */
   picture?: { snapshot(): PictureSnapshot | null };
+  /** WebRTC viewers (absent when webrtc.enabled is false). */
+  webrtc?: WebRtcCollectorDeps['webrtc'];
   version: string;
   gstreamerVersion: string;
   kioskName: string;
@@ -84,6 +87,7 @@ export function createMetrics(deps: MetricsDeps): Metrics {
   scrape.add(processCollector({ supervisor: deps.supervisor, procRoot: deps.procRoot ?? '/proc' }));
   scrape.add(hlsCollector({ config: deps.config, hls: deps.hls, supervisor: deps.supervisor, now }));
   scrape.add(pictureCollector({ picture: deps.picture }));
+  scrape.add(webRtcCollector({ webrtc: deps.webrtc }));
   scrape.add(
     hostCollector({
       outputDir: deps.config.output_dir,

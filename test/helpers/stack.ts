@@ -3,6 +3,7 @@
  * process, exactly as systemd starts it) capturing the virtual two-monitor rig, on an ephemeral port.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { createSocket } from 'node:dgram';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -39,7 +40,11 @@ export interface Stack {
 }
 
 export interface StackOptions {
-  config?: Partial<Config> & Record<string, unknown>;
+  /** Merged over the defaults by the supervisor, one level deep: a section may be given in part. */
+  config?: { [K in keyof Config]?: Config[K] extends object ? Partial<Config[K]> : Config[K] } & Record<
+    string,
+    unknown
+  >;
   rig?: Rig;
   env?: NodeJS.ProcessEnv;
   /** Reuse an output dir (supervisor restart tests). */
@@ -52,13 +57,29 @@ export interface StackOptions {
   repo?: string;
 }
 
+/** A UDP port nobody has bound right now (the kernel's pick). */
+export async function freeUdpPort(): Promise<number> {
+  const socket = createSocket('udp4');
+  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
+  const { port } = socket.address();
+  await new Promise<void>((resolve) => socket.close(() => resolve()));
+  return port;
+}
+
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const rig = options.rig ?? (await startRig());
   const ownsRig = !options.rig;
   const dir = await mkdtemp(join(tmpdir(), 'ds-stack-'));
   const outputDir = options.outputDir ?? join(dir, 'hls');
   const configPath = join(dir, 'config.json');
-  const config = { output_dir: outputDir, port: 0, bind_address: '127.0.0.1', ...options.config };
+  const config = {
+    output_dir: outputDir,
+    port: 0,
+    bind_address: '127.0.0.1',
+    ...options.config,
+    // Stacks run side by side: each its own WebRTC UDP port.
+    webrtc: { udp_port: await freeUdpPort(), ...options.config?.webrtc },
+  };
   await writeFile(configPath, JSON.stringify(config, null, 2));
 
   const logs: LogRecord[] = [];

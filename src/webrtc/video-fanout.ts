@@ -1,0 +1,126 @@
+/**
+ * One encode, packetized once, sent to every WebRTC viewer. The fan-out owns the RTP state
+ * (SSRC, sequence numbers, timestamps): a pipeline restart, a slate or an encoder change only
+ * pauses the frames, so no viewer has to renegotiate. Each run is sent from its first keyframe
+ * (in-band SPS/PPS, so a new size or encoder just works). The current GOP is kept, so a viewer
+ * that joins gets a picture at once instead of at the next keyframe. Pure: viewers and the clock
+ * are passed in.
+ */
+import type { TsFrame } from '../media/ts-frame-splitter.ts';
+import { accessUnitOf } from './access-unit.ts';
+import { H264RtpPacketizer, rtpTimestampOf, withPayloadType, withTimestamp } from './h264-rtp.ts';
+import { RtpClock } from './rtp-clock.ts';
+
+export interface RtpViewer {
+  /** The payload type this viewer's offer gave H.264. */
+  readonly payloadType: number;
+  send(packet: Buffer): void;
+}
+
+export interface VideoFanoutOptions {
+  ssrc: number;
+  initialSequence: number;
+  initialTimestamp: number;
+  now: () => number;
+  /** Bound on the cached GOP; a longer one is dropped and new viewers wait for the next keyframe. */
+  maxGopBytes?: number;
+}
+
+/** The payload type packets are made with; viewers that numbered H.264 otherwise get copies. */
+export const FANOUT_PAYLOAD_TYPE = 96;
+const DEFAULT_MAX_GOP_BYTES = 8 * 1024 * 1024;
+
+export class VideoFanout {
+  readonly #packetizer: H264RtpPacketizer;
+  readonly #clock: RtpClock;
+  readonly #viewers = new Set<RtpViewer>();
+  readonly #maxGopBytes: number;
+  /** Packets of each frame since the last keyframe; null while there is no whole GOP to give. */
+  #gop: Buffer[][] | null = null;
+  #gopBytes = 0;
+  #waitingForKeyframe = true;
+  frames = 0;
+  packets = 0;
+
+  constructor(options: VideoFanoutOptions) {
+    this.#packetizer = new H264RtpPacketizer({
+      ssrc: options.ssrc,
+      payloadType: FANOUT_PAYLOAD_TYPE,
+      initialSequence: options.initialSequence,
+    });
+    this.#clock = new RtpClock(options.initialTimestamp, options.now);
+    this.#maxGopBytes = options.maxGopBytes ?? DEFAULT_MAX_GOP_BYTES;
+  }
+
+  get viewerCount(): number {
+    return this.#viewers.size;
+  }
+
+  /** The next frame is from a new pipeline run (its timestamps start over): wait for its keyframe. */
+  newRun(): void {
+    this.#waitingForKeyframe = true;
+    this.#clock.newRun();
+  }
+
+  pushFrame(frame: Pick<TsFrame, 'data' | 'pts' | 'keyframe'>): void {
+    if (this.#waitingForKeyframe && !frame.keyframe) return;
+    const units = accessUnitOf(frame.data);
+    if (units.length === 0) return;
+    this.#waitingForKeyframe = false;
+    const packets = this.#packetizer.packetize(units, this.#clock.timestampOf(frame.pts));
+    this.frames++;
+    this.packets += packets.length;
+    this.#cache(packets, frame.keyframe);
+    this.#sendToAll(packets);
+  }
+
+  /** A new viewer: the current GOP at once (its timestamps pressed together just before the live edge), then live. */
+  add(viewer: RtpViewer): void {
+    this.#viewers.add(viewer);
+    const gop = this.#gop;
+    if (!gop || gop.length === 0) return;
+    const liveTimestamp = rtpTimestampOf(gop.at(-1)![0]!);
+    gop.forEach((packets, index) => {
+      const timestamp = liveTimestamp - (gop.length - 1 - index);
+      for (const packet of packets) {
+        const retimed = index === gop.length - 1 ? packet : withTimestamp(packet, timestamp);
+        viewer.send(forViewer(retimed, viewer.payloadType));
+      }
+    });
+  }
+
+  remove(viewer: RtpViewer): void {
+    this.#viewers.delete(viewer);
+  }
+
+  #cache(packets: Buffer[], keyframe: boolean): void {
+    if (keyframe) {
+      this.#gop = [];
+      this.#gopBytes = 0;
+    }
+    if (!this.#gop) return;
+    this.#gopBytes += packets.reduce((sum, packet) => sum + packet.length, 0);
+    if (this.#gopBytes > this.#maxGopBytes) {
+      this.#gop = null;
+      return;
+    }
+    this.#gop.push(packets);
+  }
+
+  #sendToAll(packets: Buffer[]): void {
+    if (this.#viewers.size === 0) return;
+    const copies = new Map<number, Buffer[]>([[FANOUT_PAYLOAD_TYPE, packets]]);
+    for (const viewer of this.#viewers) {
+      let own = copies.get(viewer.payloadType);
+      if (!own) {
+        own = packets.map((packet) => withPayloadType(packet, viewer.payloadType));
+        copies.set(viewer.payloadType, own);
+      }
+      for (const packet of own) viewer.send(packet);
+    }
+  }
+}
+
+function forViewer(packet: Buffer, payloadType: number): Buffer {
+  return payloadType === FANOUT_PAYLOAD_TYPE ? packet : withPayloadType(packet, payloadType);
+}

@@ -1,0 +1,247 @@
+/**
+ * WHEP sessions (RFC 9725): each viewer's offer gets a PeerConnection with one send-only H.264
+ * track, answered once ICE gathering is complete (host candidates on the one UDP port; no trickle).
+ * When the track opens the viewer joins the shared fan-out; a session that never connects, or whose
+ * connection fails, is closed by itself. The WebRTC stack is libdatachannel (node-datachannel).
+ */
+import { randomUUID } from 'node:crypto';
+import { PeerConnection, type RtcConfig, RtcpNackResponder, type Track, Video } from 'node-datachannel';
+import type { Logger } from '../logger.ts';
+import { OfferError, parseVideoOffer } from './offer.ts';
+import type { RtpViewer, VideoFanout } from './video-fanout.ts';
+
+export interface WhepSessionsOptions {
+  udpPort: number;
+  /** Address to bind the UDP port to; null = every interface. */
+  bindAddress: string | null;
+  iceServers: string[];
+  maxViewers: number;
+  /** The SSRC the fan-out sends with (announced in every answer). */
+  ssrc: number;
+  fanout: Pick<VideoFanout, 'add' | 'remove'>;
+  logger: Logger;
+  /** Counted in desktop_streamer_webrtc_sessions_total; an ending session passes its last stats. */
+  onSession?: (event: WhepSessionEvent, ended?: WhepSessionStats) => void;
+  /** How long a session may take to connect; default 15 s. */
+  connectTimeoutMs?: number;
+  /** How long ICE gathering may take before the answer goes out with what it has; default 2 s. */
+  gatherTimeoutMs?: number;
+}
+
+export type WhepSessionEvent = 'opened' | 'connected' | 'rejected' | 'failed' | 'closed';
+
+export class WhepCapacityError extends Error {
+  override name = 'WhepCapacityError';
+}
+
+/** The offer was well-formed for us but the WebRTC stack could not answer it. */
+export class WhepNegotiationError extends Error {
+  override name = 'WhepNegotiationError';
+}
+
+export interface WhepSessionStats {
+  id: string;
+  state: string;
+  connected: boolean;
+  /** Round-trip time in seconds, when known. */
+  rttSeconds: number | null;
+  bytesSent: number;
+}
+
+interface Session {
+  id: string;
+  pc: PeerConnection;
+  track: Track;
+  viewer: RtpViewer;
+  connected: boolean;
+  timer: NodeJS.Timeout | null;
+  bytesSent: number;
+}
+
+const DEFAULT_CONNECT_TIMEOUT_MS = 15_000;
+const DEFAULT_GATHER_TIMEOUT_MS = 2_000;
+/** A connection that went away (consent freshness failed) gets this long to come back. */
+const DISCONNECTED_GRACE_MS = 5_000;
+const CNAME = 'desktop-streamer';
+
+export class WhepSessions {
+  readonly #options: WhepSessionsOptions;
+  readonly #sessions = new Map<string, Session>();
+  readonly #log: Logger;
+
+  constructor(options: WhepSessionsOptions) {
+    this.#options = options;
+    this.#log = options.logger.child({ module: 'whep' });
+  }
+
+  get size(): number {
+    return this.#sessions.size;
+  }
+
+  get connectedCount(): number {
+    let count = 0;
+    for (const session of this.#sessions.values()) if (session.connected) count++;
+    return count;
+  }
+
+  has(id: string): boolean {
+    return this.#sessions.has(id);
+  }
+
+  /** Answer a viewer's offer. Throws OfferError (bad offer), WhepCapacityError (full), WhepNegotiationError. */
+  async open(offerSdp: string): Promise<{ id: string; answer: string }> {
+    let offer: ReturnType<typeof parseVideoOffer>;
+    try {
+      offer = parseVideoOffer(offerSdp);
+      if (this.#sessions.size >= this.#options.maxViewers) {
+        throw new WhepCapacityError(
+          `all ${this.#options.maxViewers} WebRTC viewer places are taken (webrtc.max_viewers); use the HLS stream or try later`,
+        );
+      }
+    } catch (error) {
+      this.#options.onSession?.('rejected');
+      throw error;
+    }
+    const id = randomUUID();
+    const pc = new PeerConnection(id, this.#rtcConfig());
+    let track: Track;
+    try {
+      const video = new Video(offer.mid, 'SendOnly');
+      video.addH264Codec(offer.payloadType, offer.fmtp);
+      video.addSSRC(this.#options.ssrc, CNAME, CNAME, 'video');
+      track = pc.addTrack(video);
+      track.setMediaHandler(new RtcpNackResponder());
+      pc.setRemoteDescription(offerSdp, 'offer');
+    } catch (error) {
+      pc.close();
+      this.#options.onSession?.('rejected');
+      throw new WhepNegotiationError(`the offer could not be answered: ${(error as Error).message}`);
+    }
+    const viewer: RtpViewer = {
+      payloadType: offer.payloadType,
+      send: (packet) => {
+        try {
+          if (track.isOpen() && track.sendMessageBinary(packet)) session.bytesSent += packet.length;
+        } catch {
+          // A track closing under us: the state callbacks end the session.
+        }
+      },
+    };
+    const session: Session = { id, pc, track, viewer, connected: false, timer: null, bytesSent: 0 };
+    this.#sessions.set(id, session);
+    this.#watch(session);
+    this.#options.onSession?.('opened');
+    const answer = await this.#answerOf(pc);
+    if (!answer) {
+      this.close(id, 'failed');
+      throw new WhepNegotiationError('no answer could be made for the offer');
+    }
+    this.#log.info({ session: id, payloadType: offer.payloadType }, 'WebRTC viewer offered');
+    return { id, answer };
+  }
+
+  /** End a session (DELETE, shutdown, failure). False when there is no such session. */
+  close(id: string, why: 'closed' | 'failed' = 'closed'): boolean {
+    const session = this.#sessions.get(id);
+    if (!session) return false;
+    const last = this.#statsOf(session);
+    this.#sessions.delete(id);
+    if (session.timer) clearTimeout(session.timer);
+    this.#options.fanout.remove(session.viewer);
+    // Never from inside one of this connection's own callbacks.
+    setImmediate(() => {
+      try {
+        session.track.close();
+        session.pc.close();
+      } catch {
+        // Already closed.
+      }
+    });
+    this.#options.onSession?.(why, last);
+    this.#log.info({ session: id, why }, 'WebRTC viewer gone');
+    return true;
+  }
+
+  closeAll(): void {
+    for (const id of [...this.#sessions.keys()]) this.close(id);
+  }
+
+  stats(): WhepSessionStats[] {
+    return [...this.#sessions.values()].map((session) => this.#statsOf(session));
+  }
+
+  #statsOf(session: Session): WhepSessionStats {
+    const rttMs = session.connected ? safe(() => session.pc.rtt(), -1) : -1;
+    return {
+      id: session.id,
+      state: safe(() => session.pc.state(), 'closed'),
+      connected: session.connected,
+      rttSeconds: rttMs >= 0 ? rttMs / 1000 : null,
+      bytesSent: session.bytesSent,
+    };
+  }
+
+  #rtcConfig(): RtcConfig {
+    const { udpPort, bindAddress, iceServers } = this.#options;
+    return {
+      iceServers,
+      enableIceUdpMux: true,
+      portRangeBegin: udpPort,
+      portRangeEnd: udpPort,
+      ...(bindAddress ? { bindAddress } : {}),
+    };
+  }
+
+  #watch(session: Session): void {
+    const { id, pc, track } = session;
+    session.timer = setTimeout(() => {
+      if (!session.connected) this.close(id, 'failed');
+    }, this.#options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS);
+    track.onOpen(() => {
+      if (!this.#sessions.has(id)) return;
+      this.#options.fanout.add(session.viewer);
+    });
+    pc.onStateChange((state) => {
+      if (!this.#sessions.has(id)) return;
+      if (state === 'connected') {
+        if (session.timer) clearTimeout(session.timer);
+        session.timer = null;
+        if (!session.connected) {
+          session.connected = true;
+          this.#options.onSession?.('connected');
+          this.#log.info({ session: id }, 'WebRTC viewer connected');
+        }
+      } else if (state === 'disconnected') {
+        session.timer ??= setTimeout(() => this.close(id, 'failed'), DISCONNECTED_GRACE_MS);
+      } else if (state === 'failed') {
+        this.close(id, 'failed');
+      } else if (state === 'closed') {
+        this.close(id);
+      }
+    });
+  }
+
+  #answerOf(pc: PeerConnection): Promise<string | null> {
+    return new Promise((resolve) => {
+      const finish = () => {
+        clearTimeout(timer);
+        resolve(safe(() => pc.localDescription()?.sdp ?? null, null));
+      };
+      const timer = setTimeout(finish, this.#options.gatherTimeoutMs ?? DEFAULT_GATHER_TIMEOUT_MS);
+      pc.onGatheringStateChange((state) => {
+        if (state === 'complete') finish();
+      });
+      if (pc.gatheringState() === 'complete') finish();
+    });
+  }
+}
+
+function safe<T>(read: () => T, fallback: T): T {
+  try {
+    return read();
+  } catch {
+    return fallback;
+  }
+}
+
+export { OfferError };
