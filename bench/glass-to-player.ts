@@ -25,7 +25,14 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import type { Browser } from 'playwright-core';
 import { launchChromium } from '../test/helpers/browser.ts';
-import { longestGap, PlayerGlass, type PlayerReadout, SecondMonitorPicture } from '../test/helpers/glass.ts';
+import {
+  HLS_DEBUG_INIT_SCRIPT,
+  longestGap,
+  PlayerGlass,
+  type PlayerReadout,
+  SecondMonitorPicture,
+  type TraceEvent,
+} from '../test/helpers/glass.ts';
 import { parsePlaylist, type Stack, startStack } from '../test/helpers/stack.ts';
 import { loadAverage } from './lib/proc.ts';
 import { writeResults } from './lib/results.ts';
@@ -38,6 +45,8 @@ const { values: args } = parseArgs({
     config: { type: 'string', multiple: true, default: [] },
     kill: { type: 'string', default: '0' },
     'kill-window': { type: 'string', default: '30' },
+    /** hls.js' debug log into the kill traces (diagnosis only: logging costs CPU in the page). */
+    'hls-debug': { type: 'boolean', default: false },
   },
 });
 
@@ -113,6 +122,146 @@ interface KillRecord {
   page_latency_before_ms: number | null;
   page_latency_after_ms: number | null;
   frames_in_window: number;
+  /** From the trace (hls.js events, <video> samples, playlists as the page loaded them). */
+  diagnosis: KillDiagnosis;
+}
+
+/** One playlist response as the page got it (its hls.js reloads, blocking or not). */
+interface PlaylistSeen {
+  /** Wall clock (ms) when the response arrived. */
+  at: number;
+  /** The query (`_HLS_msn`/`_HLS_part` of a blocking reload), empty for a plain load. */
+  query: string;
+  text: string;
+}
+
+/** Everything the player did around one kill: hls.js + <video> trace and the playlists it loaded. */
+interface KillTraceRecord {
+  kind: 'kill-trace';
+  index: number;
+  kill_at: number;
+  /** Presented-frame times (ms relative to the kill) in the window. */
+  frames_ms: number[];
+  events: TraceEvent[];
+  playlists: PlaylistSeen[];
+  /** The supervisor's log lines in the window (pipeline and HLS). */
+  logs: unknown[];
+}
+
+const playlistsSeen: PlaylistSeen[] = [];
+
+/** One stall of the player (hls.js bufferStalledError → STALL_RESOLVED) and what the trace says about it. */
+interface StallRecord {
+  /** From the kill, ms. */
+  from_ms: number;
+  ms: number;
+  /** Media the playlist listed beyond the buffer end when the stall began (s; ≤ 0: nothing new listed yet). */
+  listed_beyond_buffer_s: number | null;
+  /**
+   * hls.js' own lookup picked, for the buffer end, a fragment it had already loaded and so loaded nothing
+   * ("loop loading"), with some of that fragment's listed parts no longer counted as loaded.
+   */
+  idle_on_loaded_fragment: boolean;
+  forgotten_parts: string[];
+  /** A back-buffer flush completed (BUFFER_FLUSHED) while a part of that fragment was loaded but not yet appended. */
+  flush_raced_part_append: boolean;
+  cause:
+    | 'parts forgotten after a back-buffer flush'
+    | 'parts forgotten'
+    | 'no new media listed yet'
+    | 'other';
+}
+
+/** Where the player was around one kill, from its trace: the new run's arrival, stalls and their causes. */
+interface KillDiagnosis {
+  /** The page got a playlist listing the new run (one more discontinuity than before the kill), ms after the kill. */
+  new_run_listed_ms: number | null;
+  /** hls.js appended the new run's first media (a new discontinuity counter, cc), ms after the kill. */
+  new_run_appended_ms: number | null;
+  back_buffer_flushes: number;
+  stalls: StallRecord[];
+}
+
+function discontinuitiesIn(text: string): number {
+  const sequence = Number(/#EXT-X-DISCONTINUITY-SEQUENCE:(\d+)/.exec(text)?.[1] ?? 0);
+  return sequence + (text.match(/^#EXT-X-DISCONTINUITY$/gm)?.length ?? 0);
+}
+
+interface SampleScProbe {
+  atPos: number | null;
+  loop: boolean | null;
+  unloadedParts: number[] | null;
+}
+
+function diagnose(trace: KillTraceRecord): KillDiagnosis {
+  const k = trace.kill_at;
+  const before = trace.playlists.filter((p) => p.at < k).at(-1);
+  const baseline = before ? discontinuitiesIn(before.text) : null;
+  const listed =
+    baseline === null
+      ? undefined
+      : trace.playlists.find((p) => p.at >= k && discontinuitiesIn(p.text) > baseline);
+  const ccOf = (e: TraceEvent) => (e.frag as { cc?: number } | null)?.cc ?? null;
+  const ccBefore = trace.events
+    .filter((e) => e.ev === 'BUFFER_APPENDED' && e.at < k)
+    .map(ccOf)
+    .at(-1);
+  const appended = trace.events.find(
+    (e) => e.ev === 'BUFFER_APPENDED' && e.at >= k && ccBefore != null && (ccOf(e) ?? -1) > ccBefore,
+  );
+  const stalls: StallRecord[] = [];
+  const events = trace.events;
+  for (let i = 0; i < events.length; i++) {
+    const e = events[i]!;
+    if (e.ev !== 'ERROR' || e.details !== 'bufferStalledError' || e.at < k - 1000) continue;
+    const resolved = events.slice(i + 1).find((x) => x.ev === 'STALL_RESOLVED');
+    const end = resolved?.at ?? events.at(-1)!.at;
+    const during = events.filter((x) => x.at >= e.at && x.at <= end);
+    const samples = during.filter((x) => x.ev === 'sample');
+    const probes = samples
+      .map((x) => (x.sc as { probe?: SampleScProbe } | null)?.probe ?? null)
+      .filter((p): p is SampleScProbe => p !== null && p.atPos !== null);
+    const idle = probes.find((p) => p.loop === true && (p.unloadedParts?.length ?? 0) > 0);
+    const lastLevel = events.filter((x) => x.ev === 'LEVEL_LOADED' && x.at <= e.at).at(-1);
+    const edge = (lastLevel?.details as { edge?: number } | undefined)?.edge;
+    const bufferEnd = (e.bufferInfo as { end?: number } | null)?.end;
+    const beyond = edge != null && bufferEnd != null ? Math.round((edge - bufferEnd) * 1000) / 1000 : null;
+    // A flush that completed between a part's load and its append, for the fragment hls.js then idled on.
+    let raced = false;
+    if (idle) {
+      const sn = idle.atPos;
+      const window = events.filter((x) => x.at >= e.at - 4000 && x.at <= e.at);
+      let loadedPending = false;
+      for (const x of window) {
+        const fragSn = (x.frag as { sn?: number } | null)?.sn;
+        if (x.ev === 'FRAG_LOADED' && x.part && fragSn === sn) loadedPending = true;
+        else if (x.ev === 'FRAG_BUFFERED' && x.part && fragSn === sn) loadedPending = false;
+        else if (x.ev === 'BUFFER_FLUSHED' && loadedPending) raced = true;
+      }
+    }
+    const cause: StallRecord['cause'] = idle
+      ? raced
+        ? 'parts forgotten after a back-buffer flush'
+        : 'parts forgotten'
+      : beyond !== null && beyond <= 0.05
+        ? 'no new media listed yet'
+        : 'other';
+    stalls.push({
+      from_ms: Math.round(e.at - k),
+      ms: Math.round(end - e.at),
+      listed_beyond_buffer_s: beyond,
+      idle_on_loaded_fragment: Boolean(idle),
+      forgotten_parts: idle ? (idle.unloadedParts ?? []).map((index) => `${idle.atPos}.${index}`) : [],
+      flush_raced_part_append: raced,
+      cause,
+    });
+  }
+  return {
+    new_run_listed_ms: listed ? Math.round(listed.at - k) : null,
+    new_run_appended_ms: appended ? Math.round(appended.at - k) : null,
+    back_buffer_flushes: events.filter((x) => x.ev === 'BUFFER_FLUSHING' && x.at >= k).length,
+    stalls,
+  };
 }
 
 function ms(seconds: number | null): number | null {
@@ -156,8 +305,12 @@ function errorsSince(player: PlayerReadout, since: number, fatal: boolean): stri
   return player.errors.filter((e) => e.at >= since && e.fatal === fatal).map((e) => `${e.type}/${e.details}`);
 }
 
-async function measureKills(stack: Stack, glass: PlayerGlass): Promise<KillRecord[]> {
+async function measureKills(
+  stack: Stack,
+  glass: PlayerGlass,
+): Promise<{ records: KillRecord[]; traces: KillTraceRecord[] }> {
   const records: KillRecord[] = [];
+  const traces: KillTraceRecord[] = [];
   for (let index = 0; index < KILLS; index++) {
     // Each kill a first restart (first backoff step, 0.5 s), as after a long healthy run.
     const started = stack.logs.filter((r) => r.msg === 'pipeline process started').at(-1);
@@ -182,6 +335,15 @@ async function measureKills(stack: Stack, glass: PlayerGlass): Promise<KillRecor
     const gap = longestGap(frames, from, to);
     const after = await glass.player();
     const newPid = stack.pipelinePid();
+    const trace: KillTraceRecord = {
+      kind: 'kill-trace',
+      index,
+      kill_at: killAt,
+      frames_ms: frames.map((t) => Math.round(t - killAt)),
+      events: await glass.traceBetween(killAt - 3000, to),
+      playlists: playlistsSeen.filter((p) => p.at >= killAt - 3000 && p.at <= to),
+      logs: stack.logs.filter((r) => typeof r.time === 'number' && r.time >= killAt - 3000 && r.time <= to),
+    };
     const record: KillRecord = {
       kind: 'kill',
       index,
@@ -195,11 +357,13 @@ async function measureKills(stack: Stack, glass: PlayerGlass): Promise<KillRecor
       page_latency_before_ms: ms(before.latency),
       page_latency_after_ms: ms(after.latency),
       frames_in_window: frames.length,
+      diagnosis: diagnose(trace),
     };
     records.push(record);
+    traces.push(trace);
     console.error(JSON.stringify(record));
   }
-  return records;
+  return { records, traces };
 }
 
 function spread(values: number[]) {
@@ -215,13 +379,15 @@ function spread(values: number[]) {
 const configText = args.config.map((c) => ` --config ${c}`).join('');
 const command =
   `node --import tsx bench/glass-to-player.ts --changes ${CHANGES} --settle ${SETTLE_S}${configText}` +
-  (KILLS > 0 ? ` --kill ${KILLS} --kill-window ${KILL_WINDOW_S}` : '');
+  (KILLS > 0 ? ` --kill ${KILLS} --kill-window ${KILL_WINDOW_S}` : '') +
+  (args['hls-debug'] ? ' --hls-debug' : '');
 
 const stack = await startStack({ config: OVERRIDES });
 let browser: Browser | undefined;
 let picture: SecondMonitorPicture | undefined;
 let changes: ChangeRecord[] = [];
 let kills: KillRecord[] = [];
+let killTraces: KillTraceRecord[] = [];
 let clockOffsetMs = Number.NaN;
 let playlistTag = '';
 try {
@@ -229,15 +395,26 @@ try {
   picture = await SecondMonitorPicture.find(stack.display);
   browser = await launchChromium();
   const page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
+  page.on('response', (response) => {
+    const url = new URL(response.url());
+    if (!url.pathname.endsWith('.m3u8')) return;
+    const at = Date.now();
+    response
+      .text()
+      .then((text) => playlistsSeen.push({ at, query: url.search, text }))
+      .catch(() => {});
+  });
+  if (args['hls-debug']) await page.addInitScript(HLS_DEBUG_INIT_SCRIPT);
   await page.goto(`${stack.baseUrl}/player`);
   const glass = new PlayerGlass(page);
   await glass.install();
+  if (KILLS > 0) await glass.installTrace();
   await glass.waitForSteady('blue', 60_000);
   // Let hls.js settle on its target latency (start-up, first catch-up) before measuring.
   await sleep(3 * SEGMENT_S * 1000);
   playlistTag = /#EXT-X-PART-INF|#EXT-X-SERVER-CONTROL/.test(await playlistText(stack)) ? 'LL-HLS' : 'HLS';
   changes = await measureChanges(glass, picture);
-  kills = await measureKills(stack, glass);
+  ({ records: kills, traces: killTraces } = await measureKills(stack, glass));
   clockOffsetMs = await glass.clockOffsetMs();
 } finally {
   await picture?.close().catch(() => {});
@@ -266,7 +443,7 @@ const summary = {
   kills_with_fatal_error: kills.filter((k) => k.fatal_errors.length > 0).length,
   load1_at_end: loadAverage()[0],
 };
-const file = writeResults('glass-to-player', summary, [...changes, ...kills]);
+const file = writeResults('glass-to-player', summary, [...changes, ...kills, ...killTraces]);
 
 const f = (s: ReturnType<typeof spread>) => `${s.median} | ${s.p90} | ${s.min} | ${s.max}`;
 console.log(command);
@@ -288,6 +465,13 @@ console.log(`| xdotool run (uncertainty) | ${changes.length} | ${f(summary.xdoto
 if (summary.longest_gap_ms) {
   console.log(`| kill -9: longest gap between frames | ${kills.length} | ${f(summary.longest_gap_ms)} |`);
   console.log(`kills with a fatal hls.js error: ${summary.kills_with_fatal_error} of ${kills.length}`);
+  for (const k of kills) {
+    const d = k.diagnosis;
+    const stalls = d.stalls.map((st) => `${st.ms} ms at +${st.from_ms} (${st.cause})`).join('; ') || 'none';
+    console.log(
+      `kill ${k.index + 1}: gap ${k.longest_gap_ms} ms at +${k.gap_from_ms}; new run listed +${d.new_run_listed_ms} ms, appended +${d.new_run_appended_ms} ms; back-buffer flushes ${d.back_buffer_flushes}; stalls: ${stalls}`,
+    );
+  }
 }
 console.log(`per change: ${changes.map((c) => `${c.to} ${c.glass_to_player_ms}`).join(', ')}`);
 console.log(`page clock offset (Date.now − timeOrigin − now): ${summary.page_clock_offset_ms} ms`);

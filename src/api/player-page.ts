@@ -144,7 +144,14 @@ export const PLAYER_JS = `'use strict';
       workerPath: '/player/hls.worker.js',
       lowLatencyMode: true,
       maxLiveSyncPlaybackRate: 1.5,
-      backBufferLength: 30,
+      // No back-buffer trimming by hls.js (its default; the browser evicts played media itself when its
+      // SourceBuffer quota fills). With a finite backBufferLength, hls.js 1.7 removes played media at
+      // every segment change, and when that removal completes while a part is loaded but not yet
+      // appended, it forgets the parts already appended of the segment being loaded; at that segment's
+      // end it then loads nothing until the playlist stops listing that segment's parts: a 2-6 s
+      // freeze, seen after pipeline restarts and in plain playback alike (bench/README.md, Glass to
+      // player).
+      backBufferLength: Infinity,
       manifestLoadPolicy: { default: { maxTimeToFirstByteMs: 8000, maxLoadTimeMs: 10000,
         timeoutRetry: { maxNumRetry: 2, retryDelayMs: 500, maxRetryDelayMs: 2000 },
         errorRetry: { maxNumRetry: 2, retryDelayMs: 1000, maxRetryDelayMs: 4000 } } },

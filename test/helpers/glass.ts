@@ -216,6 +216,145 @@ export const GLASS_PAGE_SCRIPT = `(() => {
   return 'installed';
 })()`;
 
+export interface TraceEvent {
+  /** Date.now() in the page (wall clock, ms). */
+  at: number;
+  /** hls.js event name without its `hls` prefix, `video:<event>` for media element events, `sample` every 100 ms. */
+  ev: string;
+  [key: string]: unknown;
+}
+
+const MAX_TRACE_EVENTS = 50_000;
+
+/**
+ * What hls.js and the `<video>` did, for explaining stalls: hls.js events (playlist loads with their
+ * window, fragment/part loads and appends with sn/part/cc/start, the PTS each append was placed at,
+ * errors with their buffer info), media element events, and every 100 ms a sample of currentTime,
+ * buffered ranges, readyState, playbackRate and hls.js' latency figures. Attaches to whatever
+ * instance `window.__player.hls` holds (re-attaches when /player starts a new one). Exposes
+ * window.__trace.
+ */
+export const PLAYER_TRACE_SCRIPT = `(() => {
+  if (window.__trace) return 'already';
+  const video = document.getElementById('video');
+  const t = { events: [], attached: null };
+  const r3 = (x) => (typeof x === 'number' && Number.isFinite(x) ? Math.round(x * 1000) / 1000 : x);
+  function push(ev, data) {
+    t.events.push(Object.assign({ at: Date.now(), ev }, data));
+    if (t.events.length > ${MAX_TRACE_EVENTS}) t.events.splice(0, t.events.length - ${MAX_TRACE_EVENTS});
+  }
+  function ranges(tr) {
+    const out = [];
+    if (!tr) return out;
+    for (let i = 0; i < tr.length; i++) out.push([r3(tr.start(i)), r3(tr.end(i))]);
+    return out;
+  }
+  function frag(f) {
+    return f ? { sn: f.sn, cc: f.cc, start: r3(f.start), dur: r3(f.duration), pdt: f.programDateTime || null } : null;
+  }
+  function part(p) {
+    return p ? { index: p.index, start: r3(p.start), dur: r3(p.duration), independent: Boolean(p.independent) } : null;
+  }
+  function details(d) {
+    if (!d) return null;
+    const frags = d.fragments || [];
+    const last = frags.slice(-3).map(frag);
+    const parts = (d.partList || []).slice(-4).map((p) => ({ sn: p.fragment.sn, cc: p.fragment.cc, index: p.index, start: r3(p.start), dur: r3(p.duration) }));
+    return { startSN: d.startSN, endSN: d.endSN, endCC: d.endCC, endPart: d.endPart, live: d.live, edge: r3(d.edge),
+      age: r3(d.age), partHoldBack: d.partHoldBack, updated: d.updated, misses: d.misses, lastFrags: last, lastParts: parts,
+      fragmentHint: d.fragmentHint ? frag(d.fragmentHint) : null, preloadHint: d.preloadHint ? d.preloadHint.URI || null : null };
+  }
+  function attach(hls) {
+    const E = window.Hls.Events;
+    const on = (name, fn) => hls.on(E[name], (_e, data) => { try { push(name, fn(data || {})); } catch (err) { push(name, { traceError: String(err) }); } });
+    on('MANIFEST_LOADING', (d) => ({ url: d.url }));
+    on('LEVEL_LOADING', (d) => ({ url: d.url, msn: d.deliveryDirectives ? d.deliveryDirectives.msn : null, part: d.deliveryDirectives ? d.deliveryDirectives.part : null }));
+    on('LEVEL_LOADED', (d) => ({ details: details(d.details) }));
+    on('LEVEL_UPDATED', (d) => ({ details: details(d.details) }));
+    on('LEVEL_PTS_UPDATED', (d) => ({ frag: frag(d.frag), drift: r3(d.drift), start: r3(d.start), end: r3(d.end) }));
+    on('FRAG_LOADING', (d) => ({ frag: frag(d.frag), part: part(d.part), targetBufferTime: r3(d.targetBufferTime) }));
+    on('FRAG_LOADED', (d) => ({ frag: frag(d.frag), part: part(d.part), bytes: d.payload ? d.payload.byteLength : null }));
+    on('FRAG_PARSING_DATA', (d) => ({ frag: frag(d.frag), part: part(d.part), type: d.type, startPTS: r3(d.startPTS), endPTS: r3(d.endPTS), startDTS: r3(d.startDTS), endDTS: r3(d.endDTS), nb: d.nb, dropped: d.dropped }));
+    on('FRAG_BUFFERED', (d) => ({ frag: frag(d.frag), part: part(d.part) }));
+    on('FRAG_CHANGED', (d) => ({ frag: frag(d.frag) }));
+    on('BUFFER_APPENDED', (d) => ({ type: d.type, frag: frag(d.frag), part: part(d.part), video: ranges(d.timeRanges && d.timeRanges.video) }));
+    on('BUFFER_FLUSHING', (d) => ({ start: r3(d.startOffset), end: r3(d.endOffset), type: d.type }));
+    on('BUFFER_FLUSHED', () => ({}));
+    on('STALL_RESOLVED', () => ({}));
+    on('MEDIA_ENDED', (d) => ({ stalled: d.stalled }));
+    on('LIVE_BACK_BUFFER_REACHED', () => ({}));
+    on('ERROR', (d) => ({ type: d.type, details: d.details, fatal: d.fatal, reason: d.reason || (d.error ? String(d.error.message) : null),
+      buffer: r3(d.buffer), bufferInfo: d.bufferInfo ? { len: r3(d.bufferInfo.len), start: r3(d.bufferInfo.start), end: r3(d.bufferInfo.end), nextStart: r3(d.bufferInfo.nextStart) } : null,
+      frag: frag(d.frag), part: part(d.part) }));
+  }
+  // hls.js' stream controller (internal fields, unminified names in hls.min.js): what it is doing.
+  function streamController(hls) {
+    const sc = hls && hls.streamController;
+    if (!sc) return null;
+    const d = sc.getLevelDetails ? sc.getLevelDetails() : null;
+    const parts = d && d.partList ? d.partList.slice(-12).map((p) => p.fragment.sn + '.' + p.index + (p.loaded ? 'L' : '') + (p.gap ? 'G' : '')) : null;
+    return { state: sc.state, loadingParts: sc.loadingParts, nextLoadPosition: r3(sc.nextLoadPosition),
+      fragPrevious: sc.fragPrevious ? sc.fragPrevious.sn : null, fragCurrent: sc.fragCurrent ? sc.fragCurrent.sn : null,
+      endSN: d ? d.endSN : null, hintSN: d && d.fragmentHint ? d.fragmentHint.sn : null, hintStart: d && d.fragmentHint ? r3(d.fragmentHint.start) : null,
+      partEnd: d ? r3(d.partEnd) : null, fragmentEnd: d ? r3(d.fragmentEnd) : null, parts, probe: probe(sc, d) };
+  }
+  // Near the end of the buffer: the fragment hls.js' own (side-effect free) lookup picks for the buffer end, and
+  // whether it counts as already loaded ("loop loading": hls.js then loads nothing), plus which of that
+  // fragment's listed parts it still counts as loaded.
+  function probe(sc, d) {
+    try {
+      const b = video.buffered;
+      if (!d || !b.length) return null;
+      const end = b.end(b.length - 1);
+      if (end - video.currentTime > 0.5) return null;
+      const atPos = sc.getFragmentAtPosition(end, sc.loadingParts ? d.partEnd : d.fragmentEnd, d);
+      const unloaded = atPos && d.partList ? d.partList.filter((p) => p.fragment.sn === atPos.sn && !p.loaded).map((p) => p.index) : null;
+      return { end: Math.round(end * 1e6) / 1e6, atPos: atPos ? atPos.sn : null, atPosEnd: atPos ? r3(atPos.end) : null,
+        loop: atPos ? sc.isLoopLoading(atPos, end) : null, unloadedParts: unloaded };
+    } catch (err) { return { error: String(err) }; }
+  }
+  for (const name of ['waiting', 'playing', 'seeking', 'seeked', 'stalled', 'pause', 'play', 'ratechange', 'ended', 'emptied']) {
+    video.addEventListener(name, () => push('video:' + name, { currentTime: r3(video.currentTime), rate: video.playbackRate, readyState: video.readyState }));
+  }
+  setInterval(() => {
+    const p = window.__player || {};
+    const hls = p.hls || null;
+    if (hls && t.attached !== hls) { t.attached = hls; attach(hls); push('attached', {}); }
+    push('sample', { currentTime: r3(video.currentTime), buffered: ranges(video.buffered), readyState: video.readyState,
+      rate: video.playbackRate, paused: video.paused, latency: r3(hls ? hls.latency : null), targetLatency: r3(hls ? hls.targetLatency : null),
+      liveSyncPosition: r3(hls ? hls.liveSyncPosition : null), playingDate: hls && hls.playingDate ? hls.playingDate.getTime() : null,
+      jumps: p.jumps || 0, sc: streamController(hls) });
+  }, 100);
+  t.between = (from, to) => {
+    const log = (window.__hlsLog || []).filter((e) => e.at >= from && e.at <= to);
+    const events = t.events.filter((e) => e.at >= from && e.at <= to);
+    return log.length ? events.concat(log).sort((a, b) => a.at - b.at) : events;
+  };
+  window.__trace = t;
+  return 'installed';
+})()`;
+
+/**
+ * hls.js' own debug log, for a diagnosis run (it costs CPU, so not for measurements): run before
+ * the page's scripts (page.addInitScript), it catches the assignment of `window.Hls` by
+ * hls.min.js and hands the page a subclass whose instances log through `debug` into
+ * window.__hlsLog (its lines then appear in traceBetween() as `ev: 'log'`).
+ */
+export const HLS_DEBUG_INIT_SCRIPT = `(() => {
+  const lines = [];
+  window.__hlsLog = lines;
+  const text = (a) => { if (typeof a === 'string') return a; try { return JSON.stringify(a); } catch { return String(a); } };
+  const sink = (level) => (...args) => {
+    lines.push({ at: Date.now(), ev: 'log', level, text: args.map(text).join(' ').slice(0, 2000) });
+    if (lines.length > 200000) lines.splice(0, 20000);
+  };
+  const debug = { log: sink('log'), info: sink('info'), warn: sink('warn'), error: sink('error'), debug: sink('debug'), trace: sink('trace') };
+  let current;
+  Object.defineProperty(globalThis, 'Hls', { configurable: true, get: () => current, set: (Base) => {
+    current = class extends Base { constructor(config) { super(Object.assign({}, config, { debug })); } };
+  } });
+})()`;
+
 /** The measuring side in the page: colour transitions and presented-frame times of its `<video>`. */
 export class PlayerGlass {
   constructor(readonly page: Page) {}
@@ -223,6 +362,17 @@ export class PlayerGlass {
   async install(): Promise<void> {
     await this.page.waitForSelector('#video', { state: 'attached' });
     await this.page.evaluate(GLASS_PAGE_SCRIPT);
+  }
+
+  /** Also records what hls.js and the `<video>` do (PLAYER_TRACE_SCRIPT), for traceBetween(). */
+  async installTrace(): Promise<void> {
+    await this.page.waitForSelector('#video', { state: 'attached' });
+    await this.page.evaluate(PLAYER_TRACE_SCRIPT);
+  }
+
+  /** Trace events (installTrace) within [from, to], wall clock ms. */
+  async traceBetween(from: number, to: number): Promise<TraceEvent[]> {
+    return (await this.page.evaluate(`window.__trace.between(${from}, ${to})`)) as TraceEvent[];
   }
 
   async transitions(): Promise<Transition[]> {
