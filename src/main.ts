@@ -7,6 +7,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { createApp } from './api/app.ts';
 import { createLimitedServer } from './api/http-server.ts';
+import { RecentClients } from './api/recent-clients.ts';
 import { createHlsRouter } from './api/routes/hls.ts';
 import { createMetricsRouter } from './api/routes/metrics.ts';
 import { createWhepRouter } from './api/routes/whep.ts';
@@ -172,6 +173,8 @@ async function run(configPath: string | undefined, env: NodeJS.ProcessEnv, logge
   });
 
   const served = { segments: 0, bytes: 0 };
+  // An HLS viewer reloads the playlist at least every target duration (2 s by default).
+  const hlsClients = new RecentClients({ windowMs: 10_000, maxClients: 10_000 });
   const metrics = createMetrics({
     config,
     logger: log,
@@ -179,6 +182,7 @@ async function run(configPath: string | undefined, env: NodeJS.ProcessEnv, logge
     hls: publisher,
     picture,
     ...(webrtc ? { webrtc } : {}),
+    hlsViewers: () => hlsClients.count(Date.now()),
     version: VERSION,
     gstreamerVersion: gstVersion,
     kioskName,
@@ -197,6 +201,7 @@ async function run(configPath: string | undefined, env: NodeJS.ProcessEnv, logge
         publicDir: publisher.snapshot().publicDir,
         playlist: () => publisher.livePlaylistText(),
         segmentData: (name) => publisher.listedSegmentData(name),
+        onPlaylistRequest: (client) => hlsClients.seen(client, Date.now()),
         onSegmentServed: (bytes) => {
           served.segments++;
           served.bytes += bytes;

@@ -11,6 +11,7 @@ import { identityCollector } from './collectors/identity.ts';
 import { type PictureSnapshot, pictureCollector } from './collectors/picture.ts';
 import { pipelineCollector } from './collectors/pipeline.ts';
 import { processCollector } from './collectors/process.ts';
+import { viewersCollector } from './collectors/viewers.ts';
 import { type WebRtcCollectorDeps, webRtcCollector } from './collectors/webrtc.ts';
 import { createHttpMetricsMiddleware } from './http.ts';
 import { ScrapeCoordinator } from './scrape.ts';
@@ -24,6 +25,8 @@ export interface MetricsDeps {
   picture?: { snapshot(): PictureSnapshot | null };
   /** WebRTC viewers (absent when webrtc.enabled is false). */
   webrtc?: WebRtcCollectorDeps['webrtc'];
+  /** Distinct clients that fetched the HLS playlist recently. */
+  hlsViewers?: () => number;
   version: string;
   gstreamerVersion: string;
   kioskName: string;
@@ -87,6 +90,12 @@ export function createMetrics(deps: MetricsDeps): Metrics {
   scrape.add(processCollector({ supervisor: deps.supervisor, procRoot: deps.procRoot ?? '/proc' }));
   scrape.add(hlsCollector({ config: deps.config, hls: deps.hls, supervisor: deps.supervisor, now }));
   scrape.add(pictureCollector({ picture: deps.picture }));
+  scrape.add(
+    viewersCollector({
+      ...(deps.hlsViewers ? { hlsViewers: deps.hlsViewers } : {}),
+      ...(deps.webrtc ? { webrtcViewers: () => deps.webrtc!.snapshot().viewers } : {}),
+    }),
+  );
   scrape.add(webRtcCollector({ webrtc: deps.webrtc }));
   scrape.add(
     hostCollector({

@@ -24,6 +24,14 @@ export class RtpClock {
     this.#run = null;
   }
 
+  /** The RTP timestamp (uint32) of a wall-clock instant, extrapolated from the last frame (for sender reports). */
+  timestampAt(wallMs: number): number {
+    if (!this.#last) return this.#initial;
+    return (
+      (this.#last.timestamp + Math.round(((wallMs - this.#last.wallMs) / 1000) * RTP_VIDEO_CLOCK_HZ)) >>> 0
+    );
+  }
+
   /** The RTP timestamp (uint32) of a frame with this PTS (90 kHz, unwrapped). */
   timestampOf(pts: number): number {
     if (!this.#run) {

@@ -56,6 +56,11 @@ export class VideoFanout {
     return this.#viewers.size;
   }
 
+  /** The RTP timestamp of a wall-clock instant (sender reports map it to NTP time). */
+  rtpTimestampAt(wallMs: number): number {
+    return this.#clock.timestampAt(wallMs);
+  }
+
   /** The next frame is from a new pipeline run (its timestamps start over): wait for its keyframe. */
   newRun(): void {
     this.#waitingForKeyframe = true;

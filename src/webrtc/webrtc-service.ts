@@ -8,7 +8,7 @@ import type { WebRtcConfig } from '../config/schema.ts';
 import type { Logger } from '../logger.ts';
 import type { TsFrame } from '../media/ts-frame-splitter.ts';
 import { VideoFanout } from './video-fanout.ts';
-import { type WhepSessionEvent, WhepSessions } from './whep-sessions.ts';
+import { WHEP_SESSION_EVENTS, type WhepSessionEvent, WhepSessions } from './whep-sessions.ts';
 
 export interface WebRtcSnapshot {
   /** Sessions whose connection is up. */
@@ -17,22 +17,29 @@ export interface WebRtcSnapshot {
   sessions: number;
   events: Record<WhepSessionEvent, number>;
   framesSent: number;
-  /** Bytes sent by every session, ended ones included. */
+  /** Bytes and packets sent by every session, ended ones included. */
   bytesSent: number;
-  rttSeconds: { mean: number; max: number } | null;
+  packetsSent: number;
+  /** Packets the viewers reported lost (RTCP receiver reports), ended sessions included. */
+  packetsLost: number;
+  /** Over connected viewers with a report; null without one. */
+  rttSeconds: Spread | null;
+  lossRatio: Spread | null;
+}
+
+export interface Spread {
+  mean: number;
+  max: number;
 }
 
 export class WebRtcService {
   readonly fanout: VideoFanout;
   readonly sessions: WhepSessions;
-  readonly #events: Record<WhepSessionEvent, number> = {
-    opened: 0,
-    connected: 0,
-    rejected: 0,
-    failed: 0,
-    closed: 0,
-  };
-  #bytesOfEnded = 0;
+  readonly #events = Object.fromEntries(WHEP_SESSION_EVENTS.map((event) => [event, 0])) as Record<
+    WhepSessionEvent,
+    number
+  >;
+  readonly #ended = { bytesSent: 0, packetsSent: 0, packetsLost: 0 };
 
   constructor(config: WebRtcConfig, options: { bindAddress: string; logger: Logger; now?: () => number }) {
     const ssrc = randomInt(1, 2 ** 32 - 1);
@@ -53,7 +60,10 @@ export class WebRtcService {
       logger: options.logger,
       onSession: (event, stats) => {
         this.#events[event]++;
-        if (stats) this.#bytesOfEnded += stats.bytesSent;
+        if (!stats) return;
+        this.#ended.bytesSent += stats.bytesSent;
+        this.#ended.packetsSent += stats.packetsSent;
+        this.#ended.packetsLost += stats.report?.packetsLost ?? 0;
       },
     });
   }
@@ -65,21 +75,28 @@ export class WebRtcService {
 
   snapshot(): WebRtcSnapshot {
     const stats = this.sessions.stats();
-    const rtts = stats.flatMap((s) => (s.rttSeconds === null ? [] : [s.rttSeconds]));
+    const connected = stats.filter((s) => s.connected);
+    const reports = connected.flatMap((s) => (s.report ? [s.report] : []));
+    const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
     return {
-      viewers: stats.filter((s) => s.connected).length,
+      viewers: connected.length,
       sessions: stats.length,
       events: { ...this.#events },
       framesSent: this.fanout.frames,
-      bytesSent: this.#bytesOfEnded + stats.reduce((sum, s) => sum + s.bytesSent, 0),
-      rttSeconds:
-        rtts.length === 0
-          ? null
-          : { mean: rtts.reduce((a, b) => a + b, 0) / rtts.length, max: Math.max(...rtts) },
+      bytesSent: this.#ended.bytesSent + sum(stats.map((s) => s.bytesSent)),
+      packetsSent: this.#ended.packetsSent + sum(stats.map((s) => s.packetsSent)),
+      packetsLost: this.#ended.packetsLost + sum(stats.map((s) => s.report?.packetsLost ?? 0)),
+      rttSeconds: spreadOf(reports.flatMap((r) => (r.rttSeconds === null ? [] : [r.rttSeconds]))),
+      lossRatio: spreadOf(reports.map((r) => r.fractionLost)),
     };
   }
 
   stop(): void {
     this.sessions.closeAll();
   }
+}
+
+function spreadOf(values: number[]): Spread | null {
+  if (values.length === 0) return null;
+  return { mean: values.reduce((a, b) => a + b, 0) / values.length, max: Math.max(...values) };
 }

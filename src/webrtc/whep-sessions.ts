@@ -8,6 +8,8 @@ import { randomUUID } from 'node:crypto';
 import { PeerConnection, type RtcConfig, RtcpNackResponder, type Track, Video } from 'node-datachannel';
 import type { Logger } from '../logger.ts';
 import { OfferError, parseVideoOffer } from './offer.ts';
+import { type ReportBlock, reportBlocksOf, roundTripSecondsOf, senderReport } from './rtcp.ts';
+import { RTP_VIDEO_CLOCK_HZ } from './rtp-clock.ts';
 import type { RtpViewer, VideoFanout } from './video-fanout.ts';
 
 export interface WhepSessionsOptions {
@@ -18,7 +20,7 @@ export interface WhepSessionsOptions {
   maxViewers: number;
   /** The SSRC the fan-out sends with (announced in every answer). */
   ssrc: number;
-  fanout: Pick<VideoFanout, 'add' | 'remove'>;
+  fanout: Pick<VideoFanout, 'add' | 'remove' | 'rtpTimestampAt'>;
   logger: Logger;
   /** Counted in desktop_streamer_webrtc_sessions_total; an ending session passes its last stats. */
   onSession?: (event: WhepSessionEvent, ended?: WhepSessionStats) => void;
@@ -26,9 +28,12 @@ export interface WhepSessionsOptions {
   connectTimeoutMs?: number;
   /** How long ICE gathering may take before the answer goes out with what it has; default 2 s. */
   gatherTimeoutMs?: number;
+  /** Wall clock for RTCP (ms since the Unix epoch); default Date.now. */
+  now?: () => number;
 }
 
-export type WhepSessionEvent = 'opened' | 'connected' | 'rejected' | 'failed' | 'closed';
+export const WHEP_SESSION_EVENTS = ['opened', 'connected', 'rejected', 'failed', 'closed'] as const;
+export type WhepSessionEvent = (typeof WHEP_SESSION_EVENTS)[number];
 
 export class WhepCapacityError extends Error {
   override name = 'WhepCapacityError';
@@ -43,9 +48,21 @@ export interface WhepSessionStats {
   id: string;
   state: string;
   connected: boolean;
-  /** Round-trip time in seconds, when known. */
-  rttSeconds: number | null;
   bytesSent: number;
+  packetsSent: number;
+  /** From the viewer's latest RTCP receiver report; null before its first. */
+  report: ViewerReport | null;
+}
+
+/** What a viewer's receiver report says about our video. */
+export interface ViewerReport {
+  /** Fraction lost since its previous report, 0–1. */
+  fractionLost: number;
+  /** Packets lost since the session started (never below 0). */
+  packetsLost: number;
+  jitterSeconds: number;
+  /** Null until the viewer echoes one of our sender reports. */
+  rttSeconds: number | null;
 }
 
 interface Session {
@@ -56,6 +73,8 @@ interface Session {
   connected: boolean;
   timer: NodeJS.Timeout | null;
   bytesSent: number;
+  packetsSent: number;
+  report: ViewerReport | null;
 }
 
 const DEFAULT_CONNECT_TIMEOUT_MS = 15_000;
@@ -63,15 +82,20 @@ const DEFAULT_GATHER_TIMEOUT_MS = 2_000;
 /** A connection that went away (consent freshness failed) gets this long to come back. */
 const DISCONNECTED_GRACE_MS = 5_000;
 const CNAME = 'desktop-streamer';
+/** Sender reports to each connected viewer this often (RFC 3550 suggests ≥ 5 s; 1 s keeps RTT fresh at 28 bytes). */
+const SENDER_REPORT_INTERVAL_MS = 1_000;
 
 export class WhepSessions {
   readonly #options: WhepSessionsOptions;
   readonly #sessions = new Map<string, Session>();
   readonly #log: Logger;
+  readonly #now: () => number;
+  #reportTimer: NodeJS.Timeout | null = null;
 
   constructor(options: WhepSessionsOptions) {
     this.#options = options;
     this.#log = options.logger.child({ module: 'whep' });
+    this.#now = options.now ?? Date.now;
   }
 
   get size(): number {
@@ -121,14 +145,28 @@ export class WhepSessions {
       payloadType: offer.payloadType,
       send: (packet) => {
         try {
-          if (track.isOpen() && track.sendMessageBinary(packet)) session.bytesSent += packet.length;
+          if (track.isOpen() && track.sendMessageBinary(packet)) {
+            session.bytesSent += packet.length;
+            session.packetsSent++;
+          }
         } catch {
           // A track closing under us: the state callbacks end the session.
         }
       },
     };
-    const session: Session = { id, pc, track, viewer, connected: false, timer: null, bytesSent: 0 };
+    const session: Session = {
+      id,
+      pc,
+      track,
+      viewer,
+      connected: false,
+      timer: null,
+      bytesSent: 0,
+      packetsSent: 0,
+      report: null,
+    };
     this.#sessions.set(id, session);
+    this.#reportTimer ??= setInterval(() => this.#sendSenderReports(), SENDER_REPORT_INTERVAL_MS).unref();
     this.#watch(session);
     this.#options.onSession?.('opened');
     const answer = await this.#answerOf(pc);
@@ -147,6 +185,10 @@ export class WhepSessions {
     const last = this.#statsOf(session);
     this.#sessions.delete(id);
     if (session.timer) clearTimeout(session.timer);
+    if (this.#sessions.size === 0 && this.#reportTimer) {
+      clearInterval(this.#reportTimer);
+      this.#reportTimer = null;
+    }
     this.#options.fanout.remove(session.viewer);
     // Never from inside one of this connection's own callbacks.
     setImmediate(() => {
@@ -171,14 +213,49 @@ export class WhepSessions {
   }
 
   #statsOf(session: Session): WhepSessionStats {
-    const rttMs = session.connected ? safe(() => session.pc.rtt(), -1) : -1;
     return {
       id: session.id,
       state: safe(() => session.pc.state(), 'closed'),
       connected: session.connected,
-      rttSeconds: rttMs >= 0 ? rttMs / 1000 : null,
       bytesSent: session.bytesSent,
+      packetsSent: session.packetsSent,
+      report: session.report,
     };
+  }
+
+  /** RTCP from a viewer (all a send-only track receives): keep its latest report on our SSRC. */
+  #onRtcp(session: Session, message: Buffer): void {
+    const block = reportBlocksOf(message)
+      .filter((b: ReportBlock) => b.ssrc === this.#options.ssrc >>> 0)
+      .at(-1);
+    if (!block) return;
+    session.report = {
+      fractionLost: block.fractionLost,
+      packetsLost: Math.max(0, block.cumulativeLost),
+      jitterSeconds: block.jitter / RTP_VIDEO_CLOCK_HZ,
+      rttSeconds: roundTripSecondsOf(block, this.#now()) ?? session.report?.rttSeconds ?? null,
+    };
+  }
+
+  #sendSenderReports(): void {
+    const wallMs = this.#now();
+    const rtpTimestamp = this.#options.fanout.rtpTimestampAt(wallMs);
+    for (const session of this.#sessions.values()) {
+      if (!session.connected) continue;
+      const report = senderReport({
+        ssrc: this.#options.ssrc,
+        wallMs,
+        rtpTimestamp,
+        packets: session.packetsSent,
+        // Payload octets: our RTP headers are 12 bytes (no CSRCs, no extensions).
+        octets: session.bytesSent - 12 * session.packetsSent,
+      });
+      try {
+        if (session.track.isOpen()) session.track.sendMessageBinary(report);
+      } catch {
+        // A track closing under us: the state callbacks end the session.
+      }
+    }
   }
 
   #rtcConfig(): RtcConfig {
@@ -200,6 +277,9 @@ export class WhepSessions {
     track.onOpen(() => {
       if (!this.#sessions.has(id)) return;
       this.#options.fanout.add(session.viewer);
+    });
+    track.onMessage((message) => {
+      if (this.#sessions.has(id)) this.#onRtcp(session, message);
     });
     pc.onStateChange((state) => {
       if (!this.#sessions.has(id)) return;

@@ -101,8 +101,23 @@ describe('WebRTC (WHEP) end to end', { timeout: 240_000 }, () => {
     assert.match(seen.location ?? '', /^\/whep\/sessions\/[0-9a-f-]{36}$/);
     assert.equal(seen.connectionState, 'connected');
     assert.equal(seen.videoWidth, 1280);
-    assert.equal(await metric(stack, 'desktop_streamer_webrtc_viewers'), 1);
+    assert.equal(await metric(stack, 'desktop_streamer_viewers{protocol="webrtc"}'), 1);
     assert.ok((await metric(stack, 'desktop_streamer_webrtc_sent_bytes_total')) > 0);
+    assert.ok((await metric(stack, 'desktop_streamer_webrtc_sent_packets_total')) > 0);
+  });
+
+  it("the viewer's RTCP reports give RTT and loss: Chromium echoes our sender reports", async () => {
+    // Sender reports go out every second and Chromium reports about as often.
+    const deadline = Date.now() + 15_000;
+    let rtt = Number.NaN;
+    while (Date.now() < deadline && !Number.isFinite(rtt)) {
+      await sleep(500);
+      rtt = await metric(stack, 'desktop_streamer_webrtc_rtt_seconds{stat="max"}');
+    }
+    assert.ok(rtt >= 0 && rtt < 0.5, `RTT on loopback ${rtt} s`);
+    const loss = await metric(stack, 'desktop_streamer_webrtc_loss_ratio{stat="max"}');
+    assert.ok(loss >= 0 && loss <= 1, `loss ratio ${loss}`);
+    assert.equal(await metric(stack, 'desktop_streamer_webrtc_packets_lost_total'), 0, 'no loss on loopback');
   });
 
   it('through kill -9 of the pipeline and unplug/replug of monitor 2 the viewer stays connected and video resumes', async () => {
@@ -140,7 +155,7 @@ describe('WebRTC (WHEP) end to end', { timeout: 240_000 }, () => {
 
     assert.deepEqual(states.slice(statesBefore), [], 'the connection state never changed');
     assert.equal((await readout(page)).connectionState, 'connected');
-    assert.equal(await metric(stack, 'desktop_streamer_webrtc_viewers'), 1);
+    assert.equal(await metric(stack, 'desktop_streamer_viewers{protocol="webrtc"}'), 1);
   });
 
   it('bad input gets a 4xx naming the problem, a full house a 503, and the stream goes on', async () => {

@@ -36,6 +36,8 @@ export interface HlsRouterOptions {
   onSegmentServed?: (bytes: number) => void;
   /** Low-Latency HLS: blocking reloads and parts (LocalHlsPublisher); without it, plain HLS only. */
   lowLatency?: LowLatencySource;
+  /** Told who asked for the playlist (address and User-Agent), for counting HLS viewers. */
+  onPlaylistRequest?: (client: string) => void;
 }
 
 export interface LowLatencySource {
@@ -219,6 +221,7 @@ export function createHlsRouter(options: HlsRouterOptions): Router {
   router.options('/hls/{*rest}', preflight);
 
   router.get(`/hls/desktop/${PLAYLIST_FILE_NAME}`, async (ctx) => {
+    options.onPlaylistRequest?.(`${ctx.ip} ${ctx.get('User-Agent')}`);
     const live = options.lowLatency;
     if (live) {
       let reload: ReturnType<typeof parseReloadRequest>;
