@@ -222,7 +222,15 @@ async function run(configPath: string | undefined, env: NodeJS.ProcessEnv, logge
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   log.info(
-    { url: `http://${config.bind_address}:${port}/hls/desktop/playlist.m3u8`, port, version: VERSION },
+    {
+      url: `http://${config.bind_address}:${port}/hls/desktop/playlist.m3u8`,
+      port,
+      // The one UDP port WebRTC media uses: open it next to the TCP port (docs/webrtc.md).
+      whep: webrtc
+        ? { url: `http://${config.bind_address}:${port}/whep`, udpPort: config.webrtc.udp_port }
+        : null,
+      version: VERSION,
+    },
     'serving HLS, API and metrics',
   );
 
