@@ -1,6 +1,6 @@
 /**
  * Glass-to-player latency as a viewer sees it: the real supervisor on the rig, the built-in /player
- * in Debian's headless Chromium (hls.js), and the picture on monitor 2 changed at known wall-clock
+ * in Debian's headless Chromium (WebRTC or hls.js: --protocol), and the picture on monitor 2 changed at known wall-clock
  * times (the blue xclock window unmapped → black root, mapped again → blue). In the page,
  * requestVideoFrameCallback classifies every presented frame of the `<video>` (test/helpers/glass.ts).
  * Per change:
@@ -15,7 +15,7 @@
  * hls.js raised a fatal error (window.__player.errors). Kills are spaced so that each one is a
  * "first" restart (the supervisor resets its backoff after 60 s of healthy streaming).
  *
- *   node --import tsx bench/glass-to-player.ts [--changes 10] [--settle 2]
+ *   node --import tsx bench/glass-to-player.ts [--protocol auto|webrtc|hls] [--changes 10] [--settle 2]
  *        [--config segment_duration=1 --config keyframe_interval=1] [--kill 3] [--kill-window 30]
  *
  * Changes are 1 × --settle s + U(0, segment_duration) after the previous change was seen in the
@@ -45,6 +45,8 @@ const { values: args } = parseArgs({
     config: { type: 'string', multiple: true, default: [] },
     kill: { type: 'string', default: '0' },
     'kill-window': { type: 'string', default: '30' },
+    /** What /player is asked to play: auto (WebRTC, falling back to LL-HLS), webrtc or hls. */
+    protocol: { type: 'string', default: 'auto' },
     /** hls.js' debug log into the kill traces (diagnosis only: logging costs CPU in the page). */
     'hls-debug': { type: 'boolean', default: false },
   },
@@ -82,6 +84,11 @@ const SETTLE_S = positiveNumber('settle', args.settle);
 const KILLS = positiveNumber('kill', args.kill, true);
 const KILL_WINDOW_S = positiveNumber('kill-window', args['kill-window']);
 const OVERRIDES = parseOverrides(args.config);
+const PROTOCOLS = ['auto', 'webrtc', 'hls'];
+const PROTOCOL = args.protocol;
+if (!PROTOCOLS.includes(PROTOCOL)) {
+  throw new RangeError(`--protocol must be one of ${PROTOCOLS.join(', ')}, got ${JSON.stringify(PROTOCOL)}`);
+}
 const SEGMENT_S = Number(OVERRIDES.segment_duration ?? 2);
 /** The supervisor resets its restart backoff after this long streaming without trouble (src/pipeline/supervisor.ts). */
 const BACKOFF_RESET_S = 60;
@@ -380,7 +387,8 @@ const configText = args.config.map((c) => ` --config ${c}`).join('');
 const command =
   `node --import tsx bench/glass-to-player.ts --changes ${CHANGES} --settle ${SETTLE_S}${configText}` +
   (KILLS > 0 ? ` --kill ${KILLS} --kill-window ${KILL_WINDOW_S}` : '') +
-  (args['hls-debug'] ? ' --hls-debug' : '');
+  (args['hls-debug'] ? ' --hls-debug' : '') +
+  (PROTOCOL !== 'auto' ? ` --protocol ${PROTOCOL}` : '');
 
 const stack = await startStack({ config: OVERRIDES });
 let browser: Browser | undefined;
@@ -390,6 +398,8 @@ let kills: KillRecord[] = [];
 let killTraces: KillTraceRecord[] = [];
 let clockOffsetMs = Number.NaN;
 let playlistTag = '';
+/** What /player ended up playing (window.__player.protocol). */
+let played = '';
 try {
   await stack.waitForPlaylist((t) => parsePlaylist(t).segments.length >= 2, 60_000);
   picture = await SecondMonitorPicture.find(stack.display);
@@ -405,7 +415,7 @@ try {
       .catch(() => {});
   });
   if (args['hls-debug']) await page.addInitScript(HLS_DEBUG_INIT_SCRIPT);
-  await page.goto(`${stack.baseUrl}/player`);
+  await page.goto(`${stack.baseUrl}/player?protocol=${PROTOCOL}`);
   const glass = new PlayerGlass(page);
   await glass.install();
   if (KILLS > 0) await glass.installTrace();
@@ -413,6 +423,7 @@ try {
   // Let hls.js settle on its target latency (start-up, first catch-up) before measuring.
   await sleep(3 * SEGMENT_S * 1000);
   playlistTag = /#EXT-X-PART-INF|#EXT-X-SERVER-CONTROL/.test(await playlistText(stack)) ? 'LL-HLS' : 'HLS';
+  played = String(await page.evaluate("(window.__player && window.__player.protocol) || 'hls'"));
   changes = await measureChanges(glass, picture);
   ({ records: kills, traces: killTraces } = await measureKills(stack, glass));
   clockOffsetMs = await glass.clockOffsetMs();
@@ -431,6 +442,7 @@ const summary = {
   command,
   config: OVERRIDES,
   playlist: playlistTag,
+  played,
   changes: changes.length,
   glass_to_player_ms: latency,
   xdotool_ms: spread(changes.map((c) => c.xdotool_ms)),
@@ -447,7 +459,7 @@ const file = writeResults('glass-to-player', summary, [...changes, ...kills, ...
 
 const f = (s: ReturnType<typeof spread>) => `${s.median} | ${s.p90} | ${s.min} | ${s.max}`;
 console.log(command);
-console.log(`playlist: ${playlistTag}; results: ${file}`);
+console.log(`played: ${played}; playlist: ${playlistTag}; results: ${file}`);
 console.log('| ms | n | median | p90 | min | max |');
 console.log('| --- | --- | --- | --- | --- | --- |');
 console.log(`| glass → player | ${latency.n} | ${f(latency)} |`);
