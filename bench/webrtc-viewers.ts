@@ -27,6 +27,7 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
@@ -94,12 +95,16 @@ async function client(count: number, baseUrl: string): Promise<void> {
   for (const v of viewers) v.resetLongestGap();
   const start = viewers.map((v) => v.snapshot());
   const cpuStart = process.cpuUsage();
+  // This process's own event loop: a late callback here would look like a gap in every viewer.
+  const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+  loopDelay.enable();
   const t0 = performance.now();
   say({ event: 'start' });
   await sleep(SECONDS * 1000);
   const end = viewers.map((v) => v.snapshot());
   const wall = (performance.now() - t0) / 1000;
   const cpuWindow = process.cpuUsage(cpuStart);
+  loopDelay.disable();
   say({ event: 'end' });
   const perViewer = viewers.map((v, i) => {
     const a = start[i] as WhepViewerCounters;
@@ -119,6 +124,7 @@ async function client(count: number, baseUrl: string): Promise<void> {
       late: b.late - a.late,
       rtcp_in: b.rtcp - a.rtcp,
       longest_frame_gap_ms: round(b.longestFrameGapMs, 1),
+      longest_frame_gap_rtp_ms: b.longestFrameGapRtpMs === null ? null : round(b.longestFrameGapRtpMs, 1),
       rtt_ms: v.rttMs(),
       states: v.states,
     };
@@ -141,6 +147,9 @@ async function client(count: number, baseUrl: string): Promise<void> {
     media_to_wall_median: perViewer.length ? median(perViewer.map((v) => v.media_to_wall)) : null,
     longest_frame_gap_ms_max: gaps.length ? Math.max(...gaps) : null,
     longest_frame_gap_ms_median: gaps.length ? median(gaps) : null,
+    longest_frame_gap_rtp_ms: perViewer.find((v) => v.longest_frame_gap_ms === Math.max(...gaps))
+      ?.longest_frame_gap_rtp_ms,
+    client_event_loop_delay_max_ms: round(loopDelay.max / 1e6, 1),
     stalls: gaps.filter((g) => g > STALL_MS).length,
     lost_packets: perViewer.reduce((s, v) => s + v.lost, 0),
     late_packets: perViewer.reduce((s, v) => s + v.late, 0),
@@ -327,7 +336,7 @@ function printTable(results: Record<string, unknown>[]): void {
   const rows = results as Array<Record<string, any>>;
   const baseline = rows.find((r) => r.viewers === 0);
   console.log(
-    '| round | N | supervisor CPU % of a core | per viewer (vs first N=0) | RSS median / max MiB | per viewer MiB | gst CPU % | frames/s per viewer min / median | longest frame gap max ms (stalls) | lost packets | connected p50 / max ms | first packet p50 / max ms | Mbit/s | connect-phase CPU s | load1 | machine busy % |',
+    '| round | N | supervisor CPU % of a core | per viewer (vs first N=0) | RSS median / max MiB | per viewer MiB | gst CPU % | frames/s per viewer min / median | longest frame gap max ms (its RTP step ms; stalls) | lost packets | connected p50 / max ms | first packet p50 / max ms | Mbit/s | connect-phase CPU s | load1 | machine busy % |',
   );
   console.log(
     '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
@@ -339,7 +348,7 @@ function printTable(results: Record<string, unknown>[]): void {
         ? round((r.supervisor[key] - baseline.supervisor[key]) / r.viewers, digits)
         : '–';
     console.log(
-      `| ${r.round} | ${r.viewers} | ${r.supervisor.cpu_percent_of_one_core} | ${perViewer('cpu_percent_of_one_core', 3)} | ${r.supervisor.rss_median_mib} / ${r.supervisor.rss_max_mib} | ${perViewer('rss_median_mib', 2)} | ${r.gst_cpu_percent} | ${c.fps_min ?? '–'} / ${c.fps_median ?? '–'} | ${c.longest_frame_gap_ms_max ?? '–'} (${c.stalls ?? '–'}) | ${c.lost_packets ?? '–'} | ${c.connected_ms?.p50 ?? '–'} / ${c.connected_ms?.max ?? '–'} | ${c.first_packet_ms?.p50 ?? '–'} / ${c.first_packet_ms?.max ?? '–'} | ${c.mbit_per_s ?? '–'} | ${r.supervisor.connect_phase_cpu_seconds} | ${r.load1_median} | ${r.machine_busy_percent_of_2_cores} |`,
+      `| ${r.round} | ${r.viewers} | ${r.supervisor.cpu_percent_of_one_core} | ${perViewer('cpu_percent_of_one_core', 3)} | ${r.supervisor.rss_median_mib} / ${r.supervisor.rss_max_mib} | ${perViewer('rss_median_mib', 2)} | ${r.gst_cpu_percent} | ${c.fps_min ?? '–'} / ${c.fps_median ?? '–'} | ${c.longest_frame_gap_ms_max ?? '–'} (${c.longest_frame_gap_ms_max === undefined ? '–' : (c.longest_frame_gap_rtp_ms ?? 'open at the end')}; ${c.stalls ?? '–'}) | ${c.lost_packets ?? '–'} | ${c.connected_ms?.p50 ?? '–'} / ${c.connected_ms?.max ?? '–'} | ${c.first_packet_ms?.p50 ?? '–'} / ${c.first_packet_ms?.max ?? '–'} | ${c.mbit_per_s ?? '–'} | ${r.supervisor.connect_phase_cpu_seconds} | ${r.load1_median} | ${r.machine_busy_percent_of_2_cores} |`,
     );
   }
 }

@@ -38,6 +38,13 @@ export interface WhepViewerCounters {
   rtcp: number;
   /** Longest interval between two frames (ms), counted from the first frame. */
   longestFrameGapMs: number;
+  /**
+   * RTP timestamp step (ms) across that longest interval: ≈ the interval when the stream itself
+   * had no frames then (capture/encode paused), ≈ one frame (67 ms at 15 fps) when frames were made
+   * on time and arrived late (delivery: the supervisor's loop, the network, this process).
+   * Null when the longest interval is the one still open (no frame since, in a snapshot).
+   */
+  longestFrameGapRtpMs: number | null;
   /** Wall clock (performance.now()) of the last frame; null before the first. */
   lastFrameAtMs: number | null;
   /** RTP timestamps of the first and last frame (to tell media time from wall time). */
@@ -81,6 +88,7 @@ function newCounters(): WhepViewerCounters {
     late: 0,
     rtcp: 0,
     longestFrameGapMs: 0,
+    longestFrameGapRtpMs: null,
     lastFrameAtMs: null,
     firstFrameRtpTimestamp: null,
     lastFrameRtpTimestamp: null,
@@ -233,6 +241,7 @@ export async function openWhepViewer(options: WhepViewerOptions): Promise<WhepVi
     },
     resetLongestGap() {
       counters.longestFrameGapMs = 0;
+      counters.longestFrameGapRtpMs = null;
     },
     rttMs() {
       try {
