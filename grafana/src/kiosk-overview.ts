@@ -259,6 +259,108 @@ function segmentsRow(board: dashboard.DashboardBuilder): void {
   );
 }
 
+/** Colours of the WHEP session events, so a failing kiosk shows red bars at a glance. */
+const SESSION_EVENT_COLOURS: [event: string, colour: string][] = [
+  ['opened', BLUE],
+  ['connected', GREEN],
+  ['closed', 'purple'],
+  ['rejected', ORANGE],
+  ['failed', RED],
+];
+
+function viewersRow(board: dashboard.DashboardBuilder): void {
+  board.withRow(new dashboard.RowBuilder('Viewers and WebRTC'));
+  board.withPanel(
+    timeseriesPanel({
+      title: 'Viewers by protocol',
+      description:
+        'Who is watching now. webrtc: connected WebRTC (WHEP) sessions, sub-second behind the monitor. hls: distinct clients (address + User-Agent) that fetched the HLS playlist in the last 10 s; viewers behind one proxy or NAT with the same browser count once.',
+      unit: 'none',
+      span: 12,
+    })
+      .withTarget(query(`desktop_streamer_viewers{${S}}`, '{{kiosk}} {{protocol}}'))
+      .decimals(0)
+      .min(0),
+  );
+  const sessions = timeseriesPanel({
+    title: 'WebRTC sessions',
+    description:
+      'WHEP session events per minute: opened (offer answered), connected, closed (DELETE, the viewer closed its connection, shutdown), rejected (bad offer, or all webrtc.max_viewers places taken: 503), failed (not connected within 15 s — UDP port blocked, NAT without TURN — or the connection lost, which includes a tab closed without DELETE). Failed without connected is what the DesktopStreamerWebRtcSessionsFailing alert watches.',
+    unit: 'none',
+    span: 12,
+  })
+    .withTarget(
+      query(
+        `60 * sum by (kiosk, event) (rate(desktop_streamer_webrtc_sessions_total{${S}}[$__rate_interval]))`,
+        '{{kiosk}} {{event}}',
+      ),
+    )
+    .axisLabel('sessions / min')
+    .min(0);
+  for (const [event, colour] of SESSION_EVENT_COLOURS) {
+    sessions.overrideByRegexp(`.* ${event}$`, [
+      { id: 'color', value: { mode: 'fixed', fixedColor: colour } },
+    ]);
+  }
+  board.withPanel(sessions);
+  board.withPanel(
+    withDashedThresholds(
+      timeseriesPanel({
+        title: 'WebRTC round-trip time',
+        description:
+          "Round-trip time to the connected WebRTC viewers, mean and worst, from their RTCP receiver reports of the supervisor's sender reports (one a second). A few ms on a wired LAN; Wi-Fi adds tens. Empty while no viewer has reported. Dashed: 100 ms and 300 ms, where lost packets take too long to resend for sub-second viewing.",
+        unit: 's',
+        span: 8,
+      }).withTarget(query(`desktop_streamer_webrtc_rtt_seconds{${S}}`, '{{kiosk}} {{stat}}')),
+      [GREEN, [0.1, YELLOW], [0.3, RED]],
+    ),
+  );
+  board.withPanel(
+    withDashedThresholds(
+      timeseriesPanel({
+        title: 'WebRTC packet loss',
+        description:
+          "Share of RTP packets lost on the way to the WebRTC viewers: mean and worst of each connected viewer's latest receiver report, and all viewers' reported losses over the packets sent (lost / sent). Sustained loss above a few percent shows as smearing and freezes until the next keyframe; look at the viewer's Wi-Fi.",
+        unit: 'percentunit',
+        span: 8,
+      })
+        .withTarget(query(`desktop_streamer_webrtc_loss_ratio{${S}}`, '{{kiosk}} {{stat}}'))
+        .withTarget(
+          query(
+            `rate(desktop_streamer_webrtc_packets_lost_total{${S}}[$__rate_interval])\n/ rate(desktop_streamer_webrtc_sent_packets_total{${S}}[$__rate_interval])`,
+            '{{kiosk}} lost / sent',
+            'B',
+          ),
+        ),
+      [GREEN, [0.01, YELLOW], [0.05, RED]],
+    ),
+  );
+  board.withPanel(
+    timeseriesPanel({
+      title: 'WebRTC sent',
+      description:
+        'RTP sent to all WebRTC viewers together, in bit/s (each viewer gets its own copy of the one encode, so it grows with the viewers), and frames packetized per second (once, whatever the number of viewers: it follows the output frame rate while the pipeline runs).',
+      unit: 'bps',
+      span: 8,
+    })
+      .withTarget(
+        query(`8 * rate(desktop_streamer_webrtc_sent_bytes_total{${S}}[$__rate_interval])`, '{{kiosk}} sent'),
+      )
+      .withTarget(
+        query(
+          `rate(desktop_streamer_webrtc_frames_sent_total{${S}}[$__rate_interval])`,
+          '{{kiosk}} frames',
+          'B',
+        ),
+      )
+      .overrideByRegexp('.*frames$', [
+        { id: 'unit', value: 'suffix: fps' },
+        { id: 'custom.axisPlacement', value: 'right' },
+      ])
+      .min(0),
+  );
+}
+
 function qualityRow(board: dashboard.DashboardBuilder): void {
   board.withRow(new dashboard.RowBuilder('Output and picture'));
   board.withPanel(
@@ -533,7 +635,7 @@ export function buildKioskOverview(): dashboard.Dashboard {
     title: 'Desktop streamer — kiosk overview',
     uid: KIOSK_OVERVIEW_UID,
     description:
-      'Health of the HLS stream of one or more kiosks: supervisor state, restarts, segments, output quality, resources and alerts.',
+      'Health of the stream of one or more kiosks: supervisor state, restarts, segments, viewers (HLS and WebRTC), output quality, resources and alerts.',
     tag: 'kiosk',
     from: 'now-3h',
     refresh: '30s',
@@ -545,6 +647,7 @@ export function buildKioskOverview(): dashboard.Dashboard {
   alertsRow(board);
   faultsRow(board);
   segmentsRow(board);
+  viewersRow(board);
   qualityRow(board);
   resourcesRow(board);
   hostRow(board);
