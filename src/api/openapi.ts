@@ -4,8 +4,11 @@
  */
 import { DISPLAY_ACCESS_STATES } from '../capture/x-access.ts';
 import { PIPELINE_ERROR_TYPES, RESTART_REASONS, SUPERVISOR_STATES } from '../pipeline/types.ts';
+import { MAX_OFFER_BYTES } from '../webrtc/offer.ts';
 import { LOG_LEVELS, LOG_LIMIT_DEFAULT, LOG_LIMIT_MAX } from './routes/logs.ts';
 
+/** routes/whep.ts's SDP_CONTENT_TYPE; not imported, so this document does not load the WebRTC stack. */
+const SDP_CONTENT_TYPE = 'application/sdp';
 const GST_STATES = ['VOID_PENDING', 'NULL', 'READY', 'PAUSED', 'PLAYING'];
 const isoTime = { type: 'string', format: 'date-time' };
 const nullableIsoTime = { type: ['string', 'null'], format: 'date-time' };
@@ -21,6 +24,32 @@ const json = (schema: object, description: string) => ({
   content: { 'application/json': { schema } },
 });
 const errorResponse = (description: string) => json(ref('Error'), description);
+
+/** An answer without a body (CORS preflights, WHEP's DELETE), with the headers it carries. */
+const noContent = (description: string, headers: Record<string, string> = {}) => ({
+  description,
+  ...(Object.keys(headers).length > 0
+    ? {
+        headers: Object.fromEntries(
+          Object.entries(headers).map(([name, text]) => [
+            name,
+            { description: text, schema: { type: 'string' } },
+          ]),
+        ),
+      }
+    : {}),
+});
+const corsPreflight = (methods: string) =>
+  noContent(`CORS preflight answered: ${methods} from any origin (never needs the token)`, {
+    'Access-Control-Allow-Origin': '* (any origin)',
+    'Access-Control-Allow-Methods': methods,
+    'Access-Control-Allow-Headers': 'Content-Type, Authorization, If-Match',
+    'Access-Control-Expose-Headers': 'Location, Link, ETag, Accept-Post',
+  });
+const readDenied = {
+  '401': errorResponse('Token required (api.public_read is false)'),
+  '403': errorResponse('Reading disabled (api.public_read is false and no token configured)'),
+};
 
 const readSecurity = [{}, { bearerAuth: [] }];
 const controlSecurity = [{ bearerAuth: [] }];
@@ -69,6 +98,11 @@ export const OPENAPI_DOCUMENT = {
     { name: 'control', description: 'Change what the supervisor does (token required)' },
     { name: 'logs', description: 'Recent and live log lines' },
     { name: 'player', description: 'Built-in browser player' },
+    {
+      name: 'webrtc',
+      description:
+        'WebRTC viewing over WHEP (RFC 9725): H.264 video only, no trickle ICE; media on the one UDP port webrtc.udp_port (docs/webrtc.md)',
+    },
   ],
   paths: {
     '/api/health': {
@@ -207,6 +241,110 @@ export const OPENAPI_DOCUMENT = {
         responses: {
           '200': json({ type: 'object', required: ['openapi', 'paths'] }, 'OpenAPI 3.1 document'),
         },
+      },
+    },
+    '/whep': {
+      post: {
+        operationId: 'whepOffer',
+        summary:
+          'Start a WebRTC viewing session: send an SDP offer with a recvonly video section offering H.264 ' +
+          '(packetization-mode=1); the answer comes once ICE gathering is complete and carries every candidate',
+        tags: ['webrtc'],
+        security: readSecurity,
+        requestBody: {
+          required: true,
+          description: `The SDP offer, at most ${MAX_OFFER_BYTES} bytes`,
+          content: { [SDP_CONTENT_TYPE]: { schema: { type: 'string', maxLength: MAX_OFFER_BYTES } } },
+        },
+        responses: {
+          '201': {
+            description:
+              'The SDP answer; the session lives at the URL in Location until DELETE or until it fails',
+            headers: {
+              Location: {
+                description: 'The session resource, /whep/sessions/<uuid>',
+                schema: { type: 'string', pattern: '^/whep/sessions/[0-9a-f-]{36}$' },
+              },
+            },
+            content: { [SDP_CONTENT_TYPE]: { schema: { type: 'string' } } },
+          },
+          '400': errorResponse(
+            'error "bad_offer": empty body, not SDP, no video section, video not receivable, no H.264 with packetization-mode=1, or an offer the WebRTC stack cannot answer',
+          ),
+          ...readDenied,
+          '413': errorResponse(`Offer larger than ${MAX_OFFER_BYTES} bytes`),
+          '415': errorResponse(`error "unsupported_media_type": Content-Type is not ${SDP_CONTENT_TYPE}`),
+          '503': {
+            ...errorResponse(
+              'error "webrtc_unavailable": every webrtc.max_viewers place is taken (with Retry-After), or WebRTC is turned off (webrtc.enabled false, no Retry-After); the HLS stream is still there',
+            ),
+            headers: {
+              'Retry-After': {
+                description: 'Seconds to wait before offering again (only when full)',
+                schema: { type: 'string', pattern: '^[0-9]+$' },
+              },
+            },
+          },
+        },
+      },
+      options: {
+        operationId: 'whepOptions',
+        summary: 'CORS preflight; Accept-Post names the content type POST takes',
+        tags: ['webrtc'],
+        responses: {
+          '204': {
+            ...corsPreflight('POST, OPTIONS'),
+            headers: {
+              ...corsPreflight('POST, OPTIONS').headers,
+              'Accept-Post': { description: SDP_CONTENT_TYPE, schema: { type: 'string' } },
+            },
+          },
+        },
+      },
+    },
+    '/whep/sessions/{id}': {
+      parameters: [
+        {
+          name: 'id',
+          in: 'path',
+          required: true,
+          description: 'The session id from the Location of the 201',
+          schema: { type: 'string', pattern: '^[0-9a-f-]{36}$' },
+        },
+      ],
+      delete: {
+        operationId: 'whepEnd',
+        summary: 'End the session (the viewer leaves); its place is free at once',
+        tags: ['webrtc'],
+        security: readSecurity,
+        responses: {
+          '200': noContent('Ended (no body)'),
+          ...readDenied,
+          '404': errorResponse(
+            'No such session (never existed, already ended, or ended by itself when it failed)',
+          ),
+        },
+      },
+      patch: {
+        operationId: 'whepPatch',
+        summary: 'Trickle ICE and ICE restarts are not supported: always 405',
+        tags: ['webrtc'],
+        security: readSecurity,
+        responses: {
+          '405': {
+            ...errorResponse(
+              'Not supported: the answer carries every candidate; to reconnect, DELETE the session and POST a new offer',
+            ),
+            headers: { Allow: { description: 'DELETE, OPTIONS', schema: { type: 'string' } } },
+          },
+          ...readDenied,
+        },
+      },
+      options: {
+        operationId: 'whepSessionOptions',
+        summary: 'CORS preflight for DELETE',
+        tags: ['webrtc'],
+        responses: { '204': corsPreflight('DELETE, OPTIONS') },
       },
     },
     '/player': {

@@ -1,15 +1,57 @@
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
+import { createWhepRouter, type WhepSource } from '../../../src/api/routes/whep.ts';
+import { MAX_OFFER_BYTES, parseVideoOffer } from '../../../src/webrtc/offer.ts';
+import { WhepCapacityError } from '../../../src/webrtc/whep-sessions.ts';
 import { startTestServer, supervisorSnapshot, type TestServer } from '../helpers.ts';
 
 const TOKEN = 'openapi-test-token';
 
 interface Operation {
-  responses: Record<string, { content?: Record<string, { schema: unknown }> }>;
+  responses: Record<
+    string,
+    {
+      content?: Record<string, { schema: unknown }>;
+      headers?: Record<string, { schema: { pattern?: string } }>;
+    }
+  >;
 }
 type Doc = { openapi: string; paths: Record<string, Record<string, Operation>> };
+
+/** A browser-like WHEP offer: one recvonly video section with H.264, packetization-mode 1. */
+const OFFER = [
+  'v=0',
+  'o=- 1 2 IN IP4 127.0.0.1',
+  's=-',
+  't=0 0',
+  'a=group:BUNDLE 0',
+  'm=video 9 UDP/TLS/RTP/SAVPF 102',
+  'c=IN IP4 0.0.0.0',
+  'a=mid:0',
+  'a=recvonly',
+  'a=rtpmap:102 H264/90000',
+  'a=fmtp:102 level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f',
+  '',
+].join('\r\n');
+
+/** WhepSessions' contract without the WebRTC stack: the real offer parser, a place count, ids. */
+class FakeWhep implements WhepSource {
+  full = false;
+  readonly ids = new Set<string>();
+  async open(offer: string): Promise<{ id: string; answer: string }> {
+    parseVideoOffer(offer);
+    if (this.full) throw new WhepCapacityError('all 1 WebRTC viewer places are taken (webrtc.max_viewers)');
+    const id = randomUUID();
+    this.ids.add(id);
+    return { id, answer: OFFER.replace('a=recvonly', 'a=sendonly') };
+  }
+  close(id: string): boolean {
+    return this.ids.delete(id);
+  }
+}
 
 /** Pointer into the document, escaped per RFC 6901. */
 function pointer(...parts: string[]): string {
@@ -21,11 +63,15 @@ describe('OpenAPI document vs real responses', () => {
   let doc: Doc;
   let ajv: Ajv2020;
   const exercised = new Set<string>();
+  const whep = new FakeWhep();
 
   before(async () => {
     server = await startTestServer({
       apiToken: TOKEN,
-      deps: { snapshotJpeg: () => Buffer.from([0xff, 0xd8, 0xff, 0xd9]) },
+      deps: {
+        snapshotJpeg: () => Buffer.from([0xff, 0xd8, 0xff, 0xd9]),
+        extraRouters: [createWhepRouter(whep)],
+      },
     });
     const res = await fetch(`${server.url}/api/openapi.json`);
     assert.equal(res.status, 200);
@@ -43,6 +89,14 @@ describe('OpenAPI document vs real responses', () => {
     const response = operation.responses[String(res.status)];
     assert.ok(response, `${method.toUpperCase()} ${path}: status ${res.status} is documented`);
     exercised.add(`${method} ${docPath}`);
+    if (!response.content) {
+      assert.equal(
+        await res.text(),
+        '',
+        `${method.toUpperCase()} ${path} ${res.status}: documented without a body`,
+      );
+      return res.status;
+    }
     const type = (res.headers.get('content-type') ?? '').split(';')[0]!;
     const content = response.content?.[type];
     assert.ok(content, `${method.toUpperCase()} ${path} ${res.status}: content type ${type} is documented`);
@@ -127,9 +181,61 @@ describe('OpenAPI document vs real responses', () => {
     await check('get', '/api/openapi.json');
   });
 
+  it('/whep: 201 with Location, 400, 413, 415, 503 with Retry-After; OPTIONS 204 with Accept-Post', async () => {
+    const sdp = { 'Content-Type': 'application/sdp' };
+    let res = await fetch(`${server.url}/whep`, { method: 'POST', headers: sdp, body: OFFER });
+    assert.equal(res.status, 201);
+    const created = doc.paths['/whep']!.post!.responses['201']!;
+    assert.match(res.headers.get('location') ?? '', new RegExp(created.headers!.Location!.schema.pattern!));
+    assert.ok(created.content?.['application/sdp'], 'the answer is documented as application/sdp');
+    await res.body?.cancel();
+    assert.equal(await check('post', '/whep', { headers: sdp, body: OFFER }), 201);
+    assert.equal(await check('post', '/whep', { headers: sdp, body: 'v=0\r\ns=-\r\n' }), 400, 'no video');
+    assert.equal(
+      await check('post', '/whep', { headers: sdp, body: `v=0\r\n${'a=x\r\n'.repeat(MAX_OFFER_BYTES / 5)}` }),
+      413,
+    );
+    assert.equal(
+      await check('post', '/whep', { headers: { 'Content-Type': 'text/plain' }, body: OFFER }),
+      415,
+    );
+    whep.full = true;
+    try {
+      res = await fetch(`${server.url}/whep`, { method: 'POST', headers: sdp, body: OFFER });
+      assert.equal(res.status, 503);
+      assert.match(res.headers.get('retry-after') ?? '', /^[0-9]+$/);
+      await res.body?.cancel();
+      assert.equal(await check('post', '/whep', { headers: sdp, body: OFFER }), 503);
+    } finally {
+      whep.full = false;
+    }
+    res = await fetch(`${server.url}/whep`, { method: 'OPTIONS' });
+    assert.equal(res.headers.get('accept-post'), 'application/sdp');
+    assert.equal(res.headers.get('access-control-allow-origin'), '*');
+    await res.body?.cancel();
+    assert.equal(await check('options', '/whep'), 204);
+  });
+
+  it('/whep/sessions/{id}: DELETE 200 then 404, PATCH 405, OPTIONS 204', async () => {
+    const res = await fetch(`${server.url}/whep`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/sdp' },
+      body: OFFER,
+    });
+    await res.body?.cancel();
+    const session = res.headers.get('location')!;
+    const docPath = '/whep/sessions/{id}';
+    assert.equal(await check('delete', session, {}, docPath), 200);
+    assert.equal(await check('delete', session, {}, docPath), 404);
+    assert.equal(await check('patch', session, {}, docPath), 405);
+    assert.equal(await check('options', session, {}, docPath), 204);
+  });
+
   it('every documented operation was exercised above', () => {
     const documented = Object.entries(doc.paths).flatMap(([path, ops]) =>
-      Object.keys(ops).map((m) => `${m} ${path}`),
+      Object.keys(ops)
+        .filter((key) => key !== 'parameters')
+        .map((m) => `${m} ${path}`),
     );
     assert.deepEqual(
       documented.filter((op) => !exercised.has(op)),
