@@ -81,12 +81,16 @@ async function client(count: number, baseUrl: string): Promise<void> {
   const opened = await Promise.all(
     Array.from({ length: count }, async (_, i) => {
       await sleep(i * JOIN_SPREAD_MS);
-      try {
-        return await openWhepViewer({ baseUrl, name: `viewer-${i}` });
-      } catch (error) {
-        failures.push((error as Error).message);
-        return null;
+      // A failed join is counted (failures) and tried again, up to 3 times, so the round still has N viewers.
+      for (let attempt = 1; attempt <= 3; attempt++) {
+        try {
+          return await openWhepViewer({ baseUrl, name: `viewer-${i}-${attempt}` });
+        } catch (error) {
+          failures.push(`viewer ${i}, attempt ${attempt}: ${(error as Error).message}`);
+          await sleep(500);
+        }
       }
+      return null;
     }),
   );
   const viewers = opened.filter((v): v is WhepViewer => v !== null);
@@ -104,12 +108,33 @@ async function client(count: number, baseUrl: string): Promise<void> {
   const end = viewers.map((v) => v.snapshot());
   const wall = (performance.now() - t0) / 1000;
   const cpuWindow = process.cpuUsage(cpuStart);
+  const endAt = performance.now();
+  say({ event: 'end', at: performance.timeOrigin + endAt });
+  // The interval between frames that spans the window's end is measured once it closes (up to
+  // 2 s later); the frames around the end (viewer 0): arrival relative to the end, RTP step, ms.
+  await sleep(2000);
   loopDelay.disable();
-  say({ event: 'end' });
+  const acrossEnd = viewers.map((v) => {
+    const frames = v.recentFrames();
+    const after = frames.findIndex(([at]) => at > endAt);
+    const before = after === -1 ? frames.at(-1) : frames[after - 1];
+    if (!before) return { ms: Number.NaN, rtpMs: null };
+    if (after === -1) return { ms: performance.now() - before[0], rtpMs: null }; // still open
+    const [at, ts] = frames[after] as [number, number];
+    return { ms: at - before[0], rtpMs: ((ts - before[1] + 2 ** 32) % 2 ** 32) / 90 };
+  });
+  const framesAroundEnd = (viewers[0]?.recentFrames() ?? [])
+    .filter(([at]) => at > endAt - 2000)
+    .map(([at, ts], i, all) => [
+      round(at - endAt, 1),
+      i === 0 ? null : round(((ts - all[i - 1]![1] + 2 ** 32) % 2 ** 32) / 90, 1),
+    ]);
   const perViewer = viewers.map((v, i) => {
     const a = start[i] as WhepViewerCounters;
     const b = end[i] as WhepViewerCounters;
     const frames = b.frames - a.frames;
+    const across = acrossEnd[i] as { ms: number; rtpMs: number | null };
+    const endWins = across.ms > b.longestFrameGapMs;
     return {
       answer_ms: round(v.answerMs, 1),
       connected_ms: v.connectedMs === null ? null : round(v.connectedMs, 1),
@@ -123,8 +148,13 @@ async function client(count: number, baseUrl: string): Promise<void> {
       lost: b.lost - a.lost,
       late: b.late - a.late,
       rtcp_in: b.rtcp - a.rtcp,
-      longest_frame_gap_ms: round(b.longestFrameGapMs, 1),
-      longest_frame_gap_rtp_ms: b.longestFrameGapRtpMs === null ? null : round(b.longestFrameGapRtpMs, 1),
+      /** Longest interval between two frames in the window, the one spanning its end included. */
+      longest_frame_gap_ms: round(endWins ? across.ms : b.longestFrameGapMs, 1),
+      longest_frame_gap_rtp_ms: (() => {
+        const rtpMs = endWins ? across.rtpMs : b.longestFrameGapRtpMs;
+        return rtpMs === null ? null : round(rtpMs, 1);
+      })(),
+      longest_frame_gap_spans_end: endWins,
       rtt_ms: v.rttMs(),
       states: v.states,
     };
@@ -149,7 +179,10 @@ async function client(count: number, baseUrl: string): Promise<void> {
     longest_frame_gap_ms_median: gaps.length ? median(gaps) : null,
     longest_frame_gap_rtp_ms: perViewer.find((v) => v.longest_frame_gap_ms === Math.max(...gaps))
       ?.longest_frame_gap_rtp_ms,
+    longest_frame_gap_spans_end: perViewer.filter((v) => v.longest_frame_gap_spans_end).length,
+    /** Over the window and the 2 s after it. */
     client_event_loop_delay_max_ms: round(loopDelay.max / 1e6, 1),
+    frames_around_end: framesAroundEnd,
     stalls: gaps.filter((g) => g > STALL_MS).length,
     lost_packets: perViewer.reduce((s, v) => s + v.lost, 0),
     late_packets: perViewer.reduce((s, v) => s + v.late, 0),
@@ -348,7 +381,7 @@ function printTable(results: Record<string, unknown>[]): void {
         ? round((r.supervisor[key] - baseline.supervisor[key]) / r.viewers, digits)
         : '–';
     console.log(
-      `| ${r.round} | ${r.viewers} | ${r.supervisor.cpu_percent_of_one_core} | ${perViewer('cpu_percent_of_one_core', 3)} | ${r.supervisor.rss_median_mib} / ${r.supervisor.rss_max_mib} | ${perViewer('rss_median_mib', 2)} | ${r.gst_cpu_percent} | ${c.fps_min ?? '–'} / ${c.fps_median ?? '–'} | ${c.longest_frame_gap_ms_max ?? '–'} (${c.longest_frame_gap_ms_max === undefined ? '–' : (c.longest_frame_gap_rtp_ms ?? 'open at the end')}; ${c.stalls ?? '–'}) | ${c.lost_packets ?? '–'} | ${c.connected_ms?.p50 ?? '–'} / ${c.connected_ms?.max ?? '–'} | ${c.first_packet_ms?.p50 ?? '–'} / ${c.first_packet_ms?.max ?? '–'} | ${c.mbit_per_s ?? '–'} | ${r.supervisor.connect_phase_cpu_seconds} | ${r.load1_median} | ${r.machine_busy_percent_of_2_cores} |`,
+      `| ${r.round} | ${r.viewers} | ${r.supervisor.cpu_percent_of_one_core} | ${perViewer('cpu_percent_of_one_core', 3)} | ${r.supervisor.rss_median_mib} / ${r.supervisor.rss_max_mib} | ${perViewer('rss_median_mib', 2)} | ${r.gst_cpu_percent} | ${c.fps_min ?? '–'} / ${c.fps_median ?? '–'} | ${c.longest_frame_gap_ms_max ?? '–'} (${c.longest_frame_gap_ms_max === undefined ? '–' : (c.longest_frame_gap_rtp_ms ?? 'still open')}; ${c.stalls ?? '–'}) | ${c.lost_packets ?? '–'} | ${c.connected_ms?.p50 ?? '–'} / ${c.connected_ms?.max ?? '–'} | ${c.first_packet_ms?.p50 ?? '–'} / ${c.first_packet_ms?.max ?? '–'} | ${c.mbit_per_s ?? '–'} | ${r.supervisor.connect_phase_cpu_seconds} | ${r.load1_median} | ${r.machine_busy_percent_of_2_cores} |`,
     );
   }
 }

@@ -42,9 +42,10 @@ export interface WhepViewerCounters {
    * RTP timestamp step (ms) across that longest interval: ≈ the interval when the stream itself
    * had no frames then (capture/encode paused), ≈ one frame (67 ms at 15 fps) when frames were made
    * on time and arrived late (delivery: the supervisor's loop, the network, this process).
-   * Null when the longest interval is the one still open (no frame since, in a snapshot).
    */
   longestFrameGapRtpMs: number | null;
+  /** Time since the last frame (ms) when the snapshot was taken: a gap still open, not in the longest. */
+  openFrameGapMs: number;
   /** Wall clock (performance.now()) of the last frame; null before the first. */
   lastFrameAtMs: number | null;
   /** RTP timestamps of the first and last frame (to tell media time from wall time). */
@@ -66,9 +67,11 @@ export interface WhepViewer {
   /** Every connection state seen, in order. */
   states: string[];
   counters: WhepViewerCounters;
-  /** A copy of the counters now, with the gap since the last frame folded into the longest gap. */
+  /** The last 64 frames: [arrival (performance.now() ms), RTP timestamp], oldest first. */
+  recentFrames(): Array<[number, number]>;
+  /** A copy of the counters now. */
   snapshot(): WhepViewerCounters;
-  /** Forgets the longest gap so far (e.g. at the start of a measuring window; a gap still open counts whole). */
+  /** Forgets the longest gap so far (at the start of a measuring window; a gap open then counts whole once closed). */
   resetLongestGap(): void;
   rttMs(): number | null;
   /** DELETE the session (its HTTP status) and close the PeerConnection. */
@@ -89,6 +92,7 @@ function newCounters(): WhepViewerCounters {
     rtcp: 0,
     longestFrameGapMs: 0,
     longestFrameGapRtpMs: null,
+    openFrameGapMs: 0,
     lastFrameAtMs: null,
     firstFrameRtpTimestamp: null,
     lastFrameRtpTimestamp: null,
@@ -108,6 +112,7 @@ export async function openWhepViewer(options: WhepViewerOptions): Promise<WhepVi
   const pc = new PeerConnection(options.name, { iceServers: [] });
   const states: string[] = [];
   const counters = newCounters();
+  const recent: Array<[number, number]> = [];
   let highestSequence: number | null = null;
   let gapStartMs: number | null = null;
   let t0 = 0;
@@ -161,11 +166,19 @@ export async function openWhepViewer(options: WhepViewerOptions): Promise<WhepVi
     // Marker bit: the last packet of a frame.
     const timestamp = message.readUInt32BE(4);
     counters.frames++;
+    let ticks: number | null = null;
     if (counters.lastFrameRtpTimestamp === null) counters.firstFrameRtpTimestamp = timestamp;
-    else counters.rtpTicks += (timestamp - counters.lastFrameRtpTimestamp + 2 ** 32) % 2 ** 32;
+    else {
+      ticks = (timestamp - counters.lastFrameRtpTimestamp + 2 ** 32) % 2 ** 32;
+      counters.rtpTicks += ticks;
+    }
     counters.lastFrameRtpTimestamp = timestamp;
-    if (gapStartMs !== null)
-      counters.longestFrameGapMs = Math.max(counters.longestFrameGapMs, now - gapStartMs);
+    recent.push([now, timestamp]);
+    if (recent.length > 64) recent.shift();
+    if (gapStartMs !== null && now - gapStartMs > counters.longestFrameGapMs) {
+      counters.longestFrameGapMs = now - gapStartMs;
+      counters.longestFrameGapRtpMs = ticks === null ? null : ticks / 90;
+    }
     gapStartMs = now;
     counters.lastFrameAtMs = now;
   });
@@ -210,7 +223,14 @@ export async function openWhepViewer(options: WhepViewerOptions): Promise<WhepVi
   const locationHeader = response.headers.get('location');
   if (!locationHeader) fail('POST /whep answered 201 without a Location');
   const location = new URL(locationHeader as string, options.baseUrl).href;
-  pc.setRemoteDescription(answer, 'answer');
+  try {
+    pc.setRemoteDescription(answer, 'answer');
+  } catch (error) {
+    await fetch(location, { method: 'DELETE' }).catch(() => null);
+    fail(
+      `the answer was refused: ${(error as Error).message} (states: ${states.join(' → ') || 'none'}, gathering ${pc.gatheringState()}, signaling ${pc.signalingState()}, ${Math.round(answerMs)} ms after the POST)`,
+    );
+  }
 
   const timedOut = await Promise.race([
     gotFirstPacket.then(() => false),
@@ -233,10 +253,10 @@ export async function openWhepViewer(options: WhepViewerOptions): Promise<WhepVi
     },
     states,
     counters,
+    recentFrames: () => [...recent],
     snapshot() {
       const copy = { ...counters };
-      if (gapStartMs !== null)
-        copy.longestFrameGapMs = Math.max(copy.longestFrameGapMs, performance.now() - gapStartMs);
+      copy.openFrameGapMs = gapStartMs === null ? 0 : performance.now() - gapStartMs;
       return copy;
     },
     resetLongestGap() {
