@@ -92,7 +92,7 @@ export class WebRtcService {
   }
 
   stop(): void {
-    this.sessions.closeAll();
+    this.sessions.stop();
   }
 }
 

@@ -5,7 +5,14 @@
  * connection fails, is closed by itself. The WebRTC stack is libdatachannel (node-datachannel).
  */
 import { randomUUID } from 'node:crypto';
-import { PeerConnection, type RtcConfig, RtcpNackResponder, type Track, Video } from 'node-datachannel';
+import {
+  IceUdpMuxListener,
+  PeerConnection,
+  type RtcConfig,
+  RtcpNackResponder,
+  type Track,
+  Video,
+} from 'node-datachannel';
 import type { Logger } from '../logger.ts';
 import { OfferError, parseVideoOffer } from './offer.ts';
 import { type ReportBlock, reportBlocksOf, roundTripSecondsOf, senderReport } from './rtcp.ts';
@@ -37,6 +44,11 @@ export type WhepSessionEvent = (typeof WHEP_SESSION_EVENTS)[number];
 
 export class WhepCapacityError extends Error {
   override name = 'WhepCapacityError';
+}
+
+/** The UDP port cannot be had (another program holds it): nothing a viewer can fix. */
+export class WhepPortError extends Error {
+  override name = 'WhepPortError';
 }
 
 /** The offer was well-formed for us but the WebRTC stack could not answer it. */
@@ -91,11 +103,38 @@ export class WhepSessions {
   readonly #log: Logger;
   readonly #now: () => number;
   #reportTimer: NodeJS.Timeout | null = null;
+  #udpPort: IceUdpMuxListener | null = null;
 
   constructor(options: WhepSessionsOptions) {
     this.#options = options;
     this.#log = options.logger.child({ module: 'whep' });
     this.#now = options.now ?? Date.now;
+    try {
+      this.#holdUdpPort();
+    } catch (error) {
+      this.#log.error(
+        { err: error },
+        'WebRTC viewing unavailable until the UDP port is free (HLS unaffected)',
+      );
+    }
+  }
+
+  /**
+   * The UDP port is bound for the life of the service, not per session: libdatachannel's socket
+   * is not close-on-exec, so a pipeline started while a session held it inherits it, and once the
+   * last session ended the port stayed bound by gst-launch alone and no new session could bind it.
+   * Bound here, every session shares it (ICE UDP mux) and a busy port shows at start-up.
+   */
+  #holdUdpPort(): void {
+    if (this.#udpPort) return;
+    const { udpPort, bindAddress } = this.#options;
+    try {
+      this.#udpPort = new IceUdpMuxListener(udpPort, bindAddress ?? undefined);
+    } catch {
+      throw new WhepPortError(
+        `the WebRTC UDP port ${bindAddress ?? '*'}:${udpPort} cannot be bound (another program holds it?); free it or set webrtc.udp_port`,
+      );
+    }
   }
 
   get size(): number {
@@ -117,6 +156,7 @@ export class WhepSessions {
     let offer: ReturnType<typeof parseVideoOffer>;
     try {
       offer = parseVideoOffer(offerSdp);
+      this.#holdUdpPort();
       if (this.#sessions.size >= this.#options.maxViewers) {
         throw new WhepCapacityError(
           `all ${this.#options.maxViewers} WebRTC viewer places are taken (webrtc.max_viewers); use the HLS stream or try later`,
@@ -204,8 +244,11 @@ export class WhepSessions {
     return true;
   }
 
-  closeAll(): void {
+  /** Every session closed and the UDP port released (shutdown). */
+  stop(): void {
     for (const id of [...this.#sessions.keys()]) this.close(id);
+    this.#udpPort?.stop();
+    this.#udpPort = null;
   }
 
   stats(): WhepSessionStats[] {

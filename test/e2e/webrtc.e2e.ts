@@ -228,4 +228,16 @@ describe('WebRTC (WHEP) end to end', { timeout: 240_000 }, () => {
       30_000,
     );
   });
+
+  it('with every viewer gone, a new one still connects (the pipeline restarted earlier must not hold the UDP port)', async () => {
+    // The kill -9 above started a gst-launch while a session was open; it inherited the UDP socket.
+    assert.equal(await metric(stack, 'desktop_streamer_webrtc_sessions'), 0);
+    const next = await openViewer(browser, stack);
+    await waitFor(
+      next.page,
+      'blue frames for the new viewer',
+      (r) => r.framesDecoded > 5 && colourOf(r) === 'blue',
+    );
+    await next.page.close();
+  });
 });

@@ -7,7 +7,7 @@
 import Router from '@koa/router';
 import type Koa from 'koa';
 import { OfferError } from '../../webrtc/offer.ts';
-import { WhepCapacityError, WhepNegotiationError } from '../../webrtc/whep-sessions.ts';
+import { WhepCapacityError, WhepNegotiationError, WhepPortError } from '../../webrtc/whep-sessions.ts';
 import { ApiError, NotFoundError } from '../errors.ts';
 
 export const WHEP_PATH = '/whep';
@@ -70,7 +70,7 @@ export function createWhepRouter(sessions: WhepSource | null): Router {
       if (error instanceof OfferError || error instanceof WhepNegotiationError) {
         throw new ApiError(400, 'bad_offer', error.message);
       }
-      if (error instanceof WhepCapacityError)
+      if (error instanceof WhepCapacityError || error instanceof WhepPortError)
         throw new WhepUnavailableError(error.message, RETRY_AFTER_SECONDS);
       throw error;
     }
