@@ -97,7 +97,8 @@ test('a real Prometheus scrapes /metrics and has the key series', { timeout: 90_
   assert.ok((await one('desktop_streamer_host_memory_total_bytes')) > 0);
   assert.ok((await one('count(desktop_streamer_host_network_receive_bytes_total)')) >= 1);
   assert.equal(await one('min(desktop_streamer_scrape_collector_success)'), 1, 'every collector succeeds');
-  assert.equal(await one('count(desktop_streamer_scrape_collector_success)'), 7);
+  // identity, pipeline, pipeline_process, hls, picture, viewers, webrtc, host, amdgpu (docs/metrics.md)
+  assert.equal(await one('count(desktop_streamer_scrape_collector_success)'), 9);
   assert.ok((await one('process_resident_memory_bytes{job="desktop-streamer"}')) > 0);
   assert.ok(
     (await one('scrape_samples_scraped{job="desktop-streamer"}')) > 100,
