@@ -29,6 +29,7 @@ import {
   writeFileAtomic,
 } from './disk.ts';
 import { type LowLatencyTiming, lowLatencyTiming } from './low-latency.ts';
+import { type HlsPaths, hlsPaths } from './paths.ts';
 import {
   appendSegment,
   beginRun as beginRunOf,
@@ -59,10 +60,11 @@ import {
   retire,
   windowSize,
 } from './retention.ts';
-import { type PublisherState, readState, STATE_FILE_NAME, StateFileError, writeState } from './state-file.ts';
+import { type PublisherState, readState, StateFileError, writeState } from './state-file.ts';
 import type { HlsPublisher, HlsSnapshot, LiveEdge, PartRef, PublicSegment, PublishedPart } from './types.ts';
 
-export const PUBLIC_DIR_NAME = 'desktop';
+export { type HlsPaths, hlsPaths, PUBLIC_DIR_NAME } from './paths.ts';
+
 const PLAYLIST_NAME_PATTERN = /^playlist\.m3u8$/;
 /** The largest media sequence a segment name can carry (9 digits). */
 const MAX_SEQUENCE = 999_999_999;
@@ -72,24 +74,6 @@ const MAX_SEQUENCE = 999_999_999;
  * a stray file far beyond is not allowed to push the sequence towards the 9-digit limit.
  */
 const MAX_UNRECORDED_SEQUENCES = 1000;
-
-export interface HlsPaths {
-  outputDir: string;
-  publicDir: string;
-  playlistPath: string;
-  statePath: string;
-}
-
-export function hlsPaths(outputDir: string): HlsPaths {
-  const root = path.resolve(outputDir);
-  const publicDir = path.join(root, PUBLIC_DIR_NAME);
-  return {
-    outputDir: root,
-    publicDir,
-    playlistPath: path.join(publicDir, PLAYLIST_FILE_NAME),
-    statePath: path.join(root, STATE_FILE_NAME),
-  };
-}
 
 /** publishPart() called with arguments that make no sense. */
 export class InvalidSegmentError extends Error {
