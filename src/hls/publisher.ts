@@ -28,29 +28,21 @@ import {
   unlinkOurs,
   writeFileAtomic,
 } from './disk.ts';
+import { createLiveWindow } from './live-window.ts';
 import { type LowLatencyTiming, lowLatencyTiming } from './low-latency.ts';
 import { type HlsPaths, hlsPaths } from './paths.ts';
 import {
-  appendSegment,
   beginRun as beginRunOf,
   dropMissing,
-  emptyPlaylist,
   initialTargetDuration,
-  type LowLatencyView,
-  listedParts,
   mediaSequenceOf,
-  type OpenSegment,
-  PART_NAME_PATTERN,
   PLAYLIST_FILE_NAME,
   type PlaylistEntry,
   type PlaylistModel,
   PlaylistParseError,
   parsePlaylist,
-  partFileName,
-  renderPlaylist,
   SEGMENT_NAME_PATTERN,
   sequenceOfFileName,
-  slideWindow,
 } from './playlist.ts';
 import {
   classifyDiskPressure,
@@ -61,7 +53,7 @@ import {
   windowSize,
 } from './retention.ts';
 import { type PublisherState, readState, StateFileError, writeState } from './state-file.ts';
-import type { HlsPublisher, HlsSnapshot, LiveEdge, PartRef, PublicSegment, PublishedPart } from './types.ts';
+import type { HlsPublisher, HlsSnapshot, LiveEdge, PublicSegment, PublishedPart } from './types.ts';
 
 export { type HlsPaths, hlsPaths, PUBLIC_DIR_NAME } from './paths.ts';
 
@@ -123,32 +115,10 @@ export function createHlsPublisher(options: HlsPublisherOptions): LocalHlsPublis
   const paths = hlsPaths(config.output_dir);
   const timing = options.lowLatency ?? lowLatencyTiming(config.fps);
 
-  let model: PlaylistModel = emptyPlaylist(config.segment_duration);
+  const liveWindow = createLiveWindow({ segmentDurationSeconds: config.segment_duration, timing, now });
   let retained: RetainedSegment[] = [];
-  /** The plain playlist (whole segments), as written to disk. */
-  let text: string | null = null;
-  /** The playlist served over HTTP: the same segments plus parts, server control and preload hint. */
-  let liveText: string | null = null;
-  /** The model or the open segment changed since liveText was rendered (it is rendered when asked for). */
-  let liveStale = true;
-  /** The segment being assembled from parts, with their bytes. */
-  let open: (OpenSegment & { data: Buffer[]; frames: number }) | null = null;
-  /**
-   * The next part is announced by EXT-X-PRELOAD-HINT once a run has begun, and stays announced
-   * between runs: a restart only pauses the stream, and hls.js misreads a low-latency playlist
-   * that ends without a hint (it counts the last segment twice).
-   */
-  let hinting = false;
-  /** Bytes of the listed segments published by this process, by file name. */
-  const listedData = new Map<string, Buffer>();
   /** Listed segments whose file is still being written: present, whatever the disk says yet. */
   const pendingWrites = new Set<string>();
-  /** Bytes of the parts still listed (open segment and the newest segments), by file name. */
-  const partBytes = new Map<string, Buffer>();
-  function keepListedData(): void {
-    const listed = new Set(model.entries.map((entry) => entry.segment.uri));
-    for (const name of listedData.keys()) if (!listed.has(name)) listedData.delete(name);
-  }
   let pressure: DiskPressure = 'normal';
   let segmentsWrittenTotal = 0;
   let discontinuitiesTotal = 0;
@@ -157,41 +127,6 @@ export function createHlsPublisher(options: HlsPublisherOptions): LocalHlsPublis
   let timer: NodeJS.Timeout | null = null;
   const listeners: Array<(segment: PublicSegment) => void> = [];
   const partListeners: Array<(part: PublishedPart) => void> = [];
-  const reloadWaitListeners: Array<(waitedSeconds: number, satisfied: boolean) => void> = [];
-  interface Waiter {
-    msn: number;
-    part: number | null;
-    resolve: (ready: boolean) => void;
-  }
-  const waiters = new Set<Waiter>();
-
-  function liveEdge(): LiveEdge {
-    const msn = open ? open.sequence : model.nextSequence;
-    return { msn, parts: open?.parts.length ?? 0, hinted: hinting };
-  }
-
-  /** Segment `msn` is complete, or its part `part` is listed, or something later is. */
-  function holds(msn: number, part: number | null): boolean {
-    const edge = liveEdge();
-    if (msn < edge.msn) return true;
-    return msn === edge.msn && part !== null && part < edge.parts;
-  }
-
-  /** The served playlist changed: render it again when next asked for, and wake the reloads it satisfies. */
-  function refreshLive(): void {
-    liveStale = true;
-    for (const waiter of waiters) {
-      if (!holds(waiter.msn, waiter.part)) continue;
-      waiters.delete(waiter);
-      waiter.resolve(true);
-    }
-  }
-
-  /** Forget the bytes of parts no longer listed: only the open segment's and the newest segments' stay. */
-  function keepListedParts(): void {
-    const listed = new Set([...(open?.parts ?? []), ...listedParts(model)].map((part) => part.uri));
-    for (const name of partBytes.keys()) if (!listed.has(name)) partBytes.delete(name);
-  }
 
   // One operation at a time: publish, cleanup and beginRun all rewrite the same state.
   let queue: Promise<unknown> = Promise.resolve();
@@ -221,8 +156,7 @@ export function createHlsPublisher(options: HlsPublisherOptions): LocalHlsPublis
   }
 
   async function writePlaylist(): Promise<void> {
-    text = renderPlaylist(model);
-    refreshLive();
+    const text = liveWindow.renderPlainText();
     try {
       if (text === null) await unlinkOurs(paths.publicDir, PLAYLIST_FILE_NAME, PLAYLIST_NAME_PATTERN);
       else await writeFileAtomic(paths.playlistPath, text);
@@ -238,6 +172,7 @@ export function createHlsPublisher(options: HlsPublisherOptions): LocalHlsPublis
   }
 
   async function writeStateFile(): Promise<void> {
+    const model = liveWindow.model();
     const state: PublisherState = {
       version: 1,
       nextSequence: model.nextSequence,
@@ -265,16 +200,16 @@ export function createHlsPublisher(options: HlsPublisherOptions): LocalHlsPublis
     const onDisk = files ?? (await regularFileNames(paths.publicDir));
     retained = retained.filter((segment) => onDisk.has(segment.uri));
     // A segment we hold in memory is still served (and its file written again, restoreListedFiles).
-    const present = (uri: string) => onDisk.has(uri) || pendingWrites.has(uri) || listedData.has(uri);
-    const dropped = dropMissing(model, (entry) => present(entry.segment.uri));
-    if (dropped.model === model) return false;
+    const present = (uri: string) =>
+      onDisk.has(uri) || pendingWrites.has(uri) || liveWindow.listedSegmentData(uri) !== null;
+    const listedBefore = liveWindow.model().entries.length;
+    const removed = liveWindow.dropMissing(present);
+    if (removed === null) return false;
     log.warn(
-      { listedBefore: model.entries.length, listedAfter: dropped.model.entries.length },
+      { listedBefore, listedAfter: liveWindow.model().entries.length },
       'segment files of the public playlist vanished from disk; dropped them from the playlist',
     );
-    retained.push(...retire(dropped.removed, now()));
-    model = dropped.model;
-    keepListedData();
+    retained.push(...retire(removed, now()));
     return true;
   }
 
@@ -283,8 +218,8 @@ export function createHlsPublisher(options: HlsPublisherOptions): LocalHlsPublis
    * failed on a read-only or full disk): write them again, so that the files match the playlist.
    */
   async function restoreListedFiles(onDisk: Set<string>): Promise<void> {
-    for (const { segment } of model.entries) {
-      const data = listedData.get(segment.uri);
+    for (const { segment } of liveWindow.model().entries) {
+      const data = liveWindow.listedSegmentData(segment.uri);
       if (!data || onDisk.has(segment.uri) || pendingWrites.has(segment.uri)) continue;
       await writeFileAtomic(path.join(paths.publicDir, segment.uri), data);
     }
@@ -400,7 +335,8 @@ export function createHlsPublisher(options: HlsPublisherOptions): LocalHlsPublis
       })),
     };
     const dropped = dropMissing(restored, (entry) => present.has(entry.segment.sequence));
-    model = beginRunOf(dropped.model);
+    liveWindow.replaceModel(beginRunOf(dropped.model));
+    const model = liveWindow.model();
     const listed = new Set(model.entries.map((entry) => entry.segment.uri));
     retained = (state?.retained ?? []).filter(
       (segment) =>
@@ -409,8 +345,7 @@ export function createHlsPublisher(options: HlsPublisherOptions): LocalHlsPublis
         publicNames.includes(segment.uri),
     );
     retained.push(...retire(dropped.removed, now()));
-    text = renderPlaylist(model);
-    refreshLive();
+    liveWindow.renderPlainText();
     if (dropped.model !== restored) await writePlaylist();
 
     // Sweep: our files that nothing references any more. Foreign files are never touched.
@@ -447,15 +382,12 @@ export function createHlsPublisher(options: HlsPublisherOptions): LocalHlsPublis
       const files = await regularFileNames(paths.publicDir);
       let playlistChanged = await reconcileWithDisk(files);
       await restoreListedFiles(files);
-      const slid = slideWindow(model, windowSize(pressure, live));
-      if (slid.removed.length > 0) {
-        model = slid.model;
-        keepListedData();
-        keepListedParts();
-        retained.push(...retire(slid.removed, time));
+      const slid = liveWindow.slide(windowSize(pressure, live));
+      if (slid.length > 0) {
+        retained.push(...retire(slid, time));
         playlistChanged = true;
       }
-      if (playlistChanged || (text !== null && !files.has(PLAYLIST_FILE_NAME))) {
+      if (playlistChanged || (liveWindow.plainText() !== null && !files.has(PLAYLIST_FILE_NAME))) {
         await writePlaylist();
       }
       const before = retained.length;
@@ -472,35 +404,13 @@ export function createHlsPublisher(options: HlsPublisherOptions): LocalHlsPublis
    * that disk work is done; it rejects when it failed (the segment stays listed and served).
    */
   function closeOpenSegment(): Promise<PublicSegment | null> {
-    const closing = open!;
-    open = null;
-    const data = Buffer.concat(closing.data);
     const time = now();
-    // In whole milliseconds, as the playlist writes it: ten 0.2 s parts make 2, not 1.9999999999999998.
-    const durationSeconds =
-      Math.round(closing.parts.reduce((sum, part) => sum + part.durationSeconds, 0) * 1000) / 1000;
-    const result = appendSegment(
-      model,
-      {
-        durationSeconds,
-        bytes: data.length,
-        programDateTime: closing.programDateTime,
-        frames: closing.frames,
-      },
-      windowSize(pressure, live),
-    );
-    const segment: PublicSegment = { ...result.segment, parts: closing.parts };
-    model = result.model;
-    model.entries[model.entries.length - 1] = { ...model.entries.at(-1)!, segment };
-    listedData.set(segment.uri, data);
-    keepListedData();
-    keepListedParts();
-    retained.push(...retire(result.removed, time));
+    const { segment, data, removed } = liveWindow.closeOpenSegment(windowSize(pressure, live));
+    retained.push(...retire(removed, time));
     segmentsWrittenTotal += 1;
     if (segment.discontinuity) discontinuitiesTotal += 1;
     lastSegmentAt = time;
     pendingWrites.add(segment.uri);
-    refreshLive();
     for (const listener of listeners) {
       try {
         listener(segment);
@@ -537,6 +447,7 @@ export function createHlsPublisher(options: HlsPublisherOptions): LocalHlsPublis
   }
 
   function snapshot(): HlsSnapshot {
+    const model = liveWindow.model();
     const onDisk = [
       ...model.entries.map((entry) => entry.segment.bytes),
       ...retained.map((segment) => segment.bytes),
@@ -544,7 +455,7 @@ export function createHlsPublisher(options: HlsPublisherOptions): LocalHlsPublis
     return {
       playlistPath: paths.playlistPath,
       publicDir: paths.publicDir,
-      playlistExists: text !== null,
+      playlistExists: liveWindow.plainText() !== null,
       mediaSequence: mediaSequenceOf(model),
       discontinuitySequence: model.discontinuitySequence,
       targetDurationSeconds: model.targetDurationSeconds,
@@ -581,11 +492,10 @@ export function createHlsPublisher(options: HlsPublisherOptions): LocalHlsPublis
     },
 
     beginRun() {
-      if (open) void closeOpenSegment().catch(() => {}); // a producer that never said its last part ended
-      model = beginRunOf(model);
-      hinting = true;
-      refreshLive();
-      log.info({ discontinuity: model.discontinuityPending }, 'pipeline run begins');
+      // A producer that never said its last part ended.
+      if (liveWindow.hasOpenSegment()) void closeOpenSegment().catch(() => {});
+      liveWindow.beginRun();
+      log.info({ discontinuity: liveWindow.model().discontinuityPending }, 'pipeline run begins');
       // Not awaited: parts and segments are served from memory, so a disk that is read-only, full
       // or hung (a write stuck in the kernel) must never hold up a new run.
       serialized(ensureDirs).catch((error: unknown) => {
@@ -595,8 +505,7 @@ export function createHlsPublisher(options: HlsPublisherOptions): LocalHlsPublis
     },
 
     endRun() {
-      if (open) closeOpenSegment();
-      refreshLive();
+      if (liveWindow.hasOpenSegment()) closeOpenSegment();
       return queue.then(() => {});
     },
 
@@ -608,33 +517,14 @@ export function createHlsPublisher(options: HlsPublisherOptions): LocalHlsPublis
           ),
         );
       }
-      if (open && part.startsSegment) closeOpenSegment();
-      if (!open) {
-        if (!part.independent) {
-          return Promise.reject(
-            new InvalidSegmentError('a segment must start with an independent part (a keyframe)'),
-          );
-        }
-        open = {
-          sequence: model.nextSequence,
-          discontinuity: model.discontinuityPending,
-          programDateTime: part.programDateTime,
-          parts: [],
-          data: [],
-          frames: 0,
-        };
+      if (liveWindow.hasOpenSegment() && part.startsSegment) closeOpenSegment();
+      if (!liveWindow.hasOpenSegment() && !part.independent) {
+        return Promise.reject(
+          new InvalidSegmentError('a segment must start with an independent part (a keyframe)'),
+        );
       }
-      const ref: PartRef = {
-        uri: partFileName(open.sequence, open.parts.length),
-        durationSeconds: part.durationSeconds,
-        independent: part.independent,
-      };
-      open.parts.push(ref);
-      open.data.push(part.data);
-      open.frames += part.frames;
-      partBytes.set(ref.uri, part.data);
+      const ref = liveWindow.appendPart(part);
       const written = part.endsSegment ? closeOpenSegment() : null;
-      refreshLive();
       for (const listener of partListeners) listener({ ...ref, programDateTime: part.programDateTime });
       return written ?? Promise.resolve(null);
     },
@@ -642,55 +532,13 @@ export function createHlsPublisher(options: HlsPublisherOptions): LocalHlsPublis
     cleanup,
     snapshot,
 
-    playlistText() {
-      return text;
-    },
-
-    livePlaylistText() {
-      if (liveStale) {
-        const view: LowLatencyView = {
-          ...timing,
-          open,
-          preloadHint: hinting
-            ? partFileName(open?.sequence ?? model.nextSequence, open?.parts.length ?? 0)
-            : null,
-        };
-        liveText = renderPlaylist(model, view);
-        liveStale = false;
-      }
-      return liveText;
-    },
-
-    listedSegmentData(name) {
-      return listedData.get(name) ?? null;
-    },
-
-    partData(name) {
-      return PART_NAME_PATTERN.test(name) ? (partBytes.get(name) ?? null) : null;
-    },
-
-    liveEdge,
-
-    waitForMedia(msn, part, timeoutMs) {
-      if (holds(msn, part)) return Promise.resolve(true);
-      const started = now();
-      return new Promise<boolean>((resolve) => {
-        let timer: NodeJS.Timeout | undefined;
-        const settle = (ready: boolean) => {
-          clearTimeout(timer);
-          waiters.delete(waiter);
-          for (const listener of reloadWaitListeners) listener((now() - started) / 1000, ready);
-          resolve(ready);
-        };
-        const waiter: Waiter = { msn, part, resolve: settle };
-        timer = setTimeout(() => settle(false), timeoutMs);
-        waiters.add(waiter);
-      });
-    },
-
-    onReloadWait(listener) {
-      reloadWaitListeners.push(listener);
-    },
+    playlistText: liveWindow.plainText,
+    livePlaylistText: liveWindow.livePlaylistText,
+    listedSegmentData: liveWindow.listedSegmentData,
+    partData: liveWindow.partData,
+    liveEdge: liveWindow.liveEdge,
+    waitForMedia: liveWindow.waitForMedia,
+    onReloadWait: liveWindow.onReloadWait,
 
     onPart(listener) {
       partListeners.push(listener);
