@@ -178,9 +178,12 @@ function redactValue(value: unknown): unknown {
 
 /**
  * rtsp://user:secret@host/x?token=t → rtsp://user:[redacted]@host/x?[redacted] (e.g. relay_url):
- * the password and the whole query string and fragment, where relays carry keys.
+ * the password and the whole query string and fragment, where relays carry keys. And
+ * turn:user:secret@host → turn:user:[redacted]@host.
  */
 export function redactUrlPassword(text: string): string {
+  // STUN/TURN URLs have no "//": turn:user:secret@host:3478 (webrtc.ice_servers).
+  if (/^turns?:/i.test(text)) return text.replace(/^(turns?:[^:@\s]*):[^@\s]*@/i, `$1:${REDACTED}@`);
   if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(text)) return text;
   return text
     .replace(/^([a-z][a-z0-9+.-]*:\/\/[^/:@\s]*):[^/@\s]*@/i, `$1:${REDACTED}@`)

@@ -86,12 +86,13 @@ const monitor: Check = (v) =>
     ? null
     : '"auto", a monitor index from 0, or an output name such as "HDMI-A-1"';
 
+/** The bundled ICE stack (libjuice) speaks STUN and TURN over UDP only: turns: and TCP would be ignored. */
 const iceServers: Check = (v) =>
   Array.isArray(v) &&
   v.length <= 16 &&
-  v.every((s) => typeof s === 'string' && /^(stun|turns?):[^\s]+$/.test(s))
+  v.every((s) => typeof s === 'string' && /^(stun|turn):[^\s]+$/.test(s) && !/[?&]transport=tcp/i.test(s))
     ? null
-    : 'a list of at most 16 STUN/TURN URLs such as "stun:stun.example.org:3478" or "turn:user:password@turn.example.org:3478"';
+    : 'a list of at most 16 STUN/TURN URLs such as "stun:stun.example.org:3478" or "turn:user:password@turn.example.org:3478" (TURN over UDP only: turns: and transport=tcp are not supported)';
 
 type Section = 'live_streaming' | 'unity_optimization' | 'api' | 'webrtc';
 

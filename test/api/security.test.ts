@@ -87,4 +87,9 @@ describe('redactUrlPassword', () => {
     assert.equal(redactUrlPassword('a?b#c'), 'a?b#c');
     assert.equal(redactUrlPassword('http://relay.lan/x'), 'http://relay.lan/x');
   });
+
+  it('hides the password of a TURN URL (webrtc.ice_servers), keeping user and host', () => {
+    assert.equal(redactUrlPassword('turn:kiosk:s3cret@turn.lan:3478'), 'turn:kiosk:[redacted]@turn.lan:3478');
+    assert.equal(redactUrlPassword('stun:stun.lan:3478'), 'stun:stun.lan:3478');
+  });
 });

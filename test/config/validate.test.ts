@@ -31,6 +31,34 @@ describe('validateConfig', () => {
     ]);
   });
 
+  it('webrtc: port and cap ranges, and ICE servers the bundled stack can use (STUN, TURN over UDP)', () => {
+    const ok = validateConfig({
+      webrtc: {
+        udp_port: 8889,
+        max_viewers: 1,
+        ice_servers: ['stun:stun.lan:3478', 'turn:u:p@turn.lan:3478?transport=udp'],
+      },
+    });
+    assert.deepEqual(ok.errors, []);
+    const bad = (webrtc: Record<string, unknown>) => validateConfig({ webrtc }).errors.map((e) => e.key);
+    assert.deepEqual(bad({ udp_port: 0 }), ['webrtc.udp_port']);
+    assert.deepEqual(bad({ max_viewers: 1001 }), ['webrtc.max_viewers']);
+    assert.deepEqual(bad({ enabled: 'yes' }), ['webrtc.enabled']);
+    for (const servers of [
+      ['turns:u:p@turn.lan:5349'],
+      ['turn:u:p@turn.lan:3478?transport=tcp'],
+      ['http://x'],
+      'stun:x',
+      Array(17).fill('stun:x'),
+    ]) {
+      assert.deepEqual(
+        bad({ ice_servers: servers }),
+        ['webrtc.ice_servers'],
+        JSON.stringify(servers).slice(0, 60),
+      );
+    }
+  });
+
   it('refuses __proto__, constructor and prototype keys, at the top and in sections', () => {
     const input = JSON.parse(
       '{"__proto__": {"fps": 99}, "api": {"__proto__": {"public_read": false}}, "constructor": 1}',
