@@ -160,7 +160,7 @@ describe('built-in player in Chromium', { timeout: 180_000 }, () => {
       if (response.status() >= 400) consoleErrors.push(`${response.status()} ${response.url()}`);
     });
 
-    await page.goto(`${server.url}/player`);
+    await page.goto(`${server.url}/player?protocol=hls`);
     // Browser-side code as strings: this project's TypeScript has no DOM lib.
     const currentTime = async () =>
       Number(await page.evaluate("document.getElementById('video').currentTime"));
@@ -343,7 +343,7 @@ describe('built-in player on a Low-Latency HLS playlist', { timeout: 180_000 }, 
     page.on('response', (response) => {
       if (response.status() >= 400) problems.push(`${response.status()} ${response.url()}`);
     });
-    await page.goto(`${server.url}/player`);
+    await page.goto(`${server.url}/player?protocol=hls`);
     const read = async () =>
       (await page.evaluate(
         `({ t: document.getElementById('video').currentTime, lowLatency: window.__player.lowLatency,
@@ -412,7 +412,7 @@ describe('built-in player on a Low-Latency HLS playlist', { timeout: 180_000 }, 
     browser ??= await launchChromium();
     const page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
     await page.addInitScript(SLOW_SOURCE_BUFFER_REMOVE);
-    await page.goto(`${server.url}/player`);
+    await page.goto(`${server.url}/player?protocol=hls`);
     const currentTime = async () =>
       Number(await page.evaluate("document.getElementById('video').currentTime"));
     if (process.env.PLAYER_TRACE_FILE)
