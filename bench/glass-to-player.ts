@@ -10,6 +10,8 @@
  *                    so the true value is at most `xdotool_ms` larger.
  *   page says      = the latency /player shows at that moment (EXT-X-PROGRAM-DATE-TIME vs Date.now()).
  *
+ * --replug N: then N times unplug and replug monitor 2: when the new picture shows and the longest
+ * interval between presented frames around each step.
  * --kill N: afterwards, N times: kill -9 the gst-launch child while the player plays and measure the
  * longest interval between presented frames in [kill − 1 s, kill + --kill-window s], and whether
  * hls.js raised a fatal error (window.__player.errors). Kills are spaced so that each one is a
@@ -44,6 +46,8 @@ const { values: args } = parseArgs({
     settle: { type: 'string', default: '2' },
     config: { type: 'string', multiple: true, default: [] },
     kill: { type: 'string', default: '0' },
+    /** Unplug and replug monitor 2 this many times (after the kills). */
+    replug: { type: 'string', default: '0' },
     'kill-window': { type: 'string', default: '30' },
     /** What /player is asked to play: auto (WebRTC, falling back to LL-HLS), webrtc or hls. */
     protocol: { type: 'string', default: 'auto' },
@@ -83,6 +87,9 @@ const CHANGES = positiveNumber('changes', args.changes, true);
 const SETTLE_S = positiveNumber('settle', args.settle);
 const KILLS = positiveNumber('kill', args.kill, true);
 const KILL_WINDOW_S = positiveNumber('kill-window', args['kill-window']);
+const REPLUGS = positiveNumber('replug', args.replug, true);
+/** How long after an unplug or replug the frames are looked at. */
+const REPLUG_WINDOW_S = 15;
 const OVERRIDES = parseOverrides(args.config);
 const PROTOCOLS = ['auto', 'webrtc', 'hls'];
 const PROTOCOL = args.protocol;
@@ -308,6 +315,62 @@ async function measureChanges(glass: PlayerGlass, picture: SecondMonitorPicture)
   return records;
 }
 
+interface ReplugRecord {
+  kind: 'replug';
+  index: number;
+  step: 'unplug' | 'replug';
+  /** From the xrandr call to the first frame of the new picture (slate after an unplug, monitor 2 after a replug). */
+  new_picture_ms: number | null;
+  new_picture: string | null;
+  /** Longest interval between presented frames in [step − 1 s, step + 15 s]. */
+  longest_gap_ms: number;
+  gap_from_ms: number;
+}
+
+/** The first picture change shown after `since` to anything but `from`, waiting up to `timeoutMs`. */
+async function changeAwayFrom(glass: PlayerGlass, from: string, since: number, timeoutMs: number) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const change = (await glass.transitions()).find((t) => t.shownAt >= since && t.colour !== from);
+    if (change) return change;
+    await sleep(100);
+  }
+  return null;
+}
+
+async function measureReplugs(stack: Stack, glass: PlayerGlass): Promise<ReplugRecord[]> {
+  const records: ReplugRecord[] = [];
+  for (let index = 0; index < REPLUGS; index++) {
+    await glass.waitForSteady('blue', 60_000);
+    for (const step of ['unplug', 'replug'] as const) {
+      const at = Date.now();
+      await (step === 'unplug' ? stack.rig.unplugSecond() : stack.rig.replugSecond());
+      const shown =
+        step === 'unplug'
+          ? await changeAwayFrom(glass, 'blue', at, REPLUG_WINDOW_S * 1000)
+          : await glass.waitForColour('blue', at, REPLUG_WINDOW_S * 1000).catch(() => null);
+      await sleep(Math.max(0, at + REPLUG_WINDOW_S * 1000 - Date.now()));
+      const gap = longestGap(
+        await glass.framesBetween(at - 1000, at + REPLUG_WINDOW_S * 1000),
+        at - 1000,
+        at + REPLUG_WINDOW_S * 1000,
+      );
+      const record: ReplugRecord = {
+        kind: 'replug',
+        index,
+        step,
+        new_picture_ms: shown ? Math.round(shown.shownAt - at) : null,
+        new_picture: shown?.colour ?? null,
+        longest_gap_ms: Math.round(gap.ms),
+        gap_from_ms: Math.round(gap.from - at),
+      };
+      records.push(record);
+      console.error(JSON.stringify(record));
+    }
+  }
+  return records;
+}
+
 function errorsSince(player: PlayerReadout, since: number, fatal: boolean): string[] {
   return player.errors.filter((e) => e.at >= since && e.fatal === fatal).map((e) => `${e.type}/${e.details}`);
 }
@@ -388,7 +451,8 @@ const command =
   `node --import tsx bench/glass-to-player.ts --changes ${CHANGES} --settle ${SETTLE_S}${configText}` +
   (KILLS > 0 ? ` --kill ${KILLS} --kill-window ${KILL_WINDOW_S}` : '') +
   (args['hls-debug'] ? ' --hls-debug' : '') +
-  (PROTOCOL !== 'auto' ? ` --protocol ${PROTOCOL}` : '');
+  (PROTOCOL !== 'auto' ? ` --protocol ${PROTOCOL}` : '') +
+  (REPLUGS > 0 ? ` --replug ${REPLUGS}` : '');
 
 const stack = await startStack({ config: OVERRIDES });
 let browser: Browser | undefined;
@@ -396,6 +460,7 @@ let picture: SecondMonitorPicture | undefined;
 let changes: ChangeRecord[] = [];
 let kills: KillRecord[] = [];
 let killTraces: KillTraceRecord[] = [];
+let replugs: ReplugRecord[] = [];
 let clockOffsetMs = Number.NaN;
 let playlistTag = '';
 /** What /player ended up playing (window.__player.protocol). */
@@ -426,6 +491,7 @@ try {
   played = String(await page.evaluate("(window.__player && window.__player.protocol) || 'hls'"));
   changes = await measureChanges(glass, picture);
   ({ records: kills, traces: killTraces } = await measureKills(stack, glass));
+  replugs = await measureReplugs(stack, glass);
   clockOffsetMs = await glass.clockOffsetMs();
 } finally {
   await picture?.close().catch(() => {});
@@ -455,7 +521,7 @@ const summary = {
   kills_with_fatal_error: kills.filter((k) => k.fatal_errors.length > 0).length,
   load1_at_end: loadAverage()[0],
 };
-const file = writeResults('glass-to-player', summary, [...changes, ...kills, ...killTraces]);
+const file = writeResults('glass-to-player', summary, [...changes, ...kills, ...killTraces, ...replugs]);
 
 const f = (s: ReturnType<typeof spread>) => `${s.median} | ${s.p90} | ${s.min} | ${s.max}`;
 console.log(command);
@@ -484,6 +550,11 @@ if (summary.longest_gap_ms) {
       `kill ${k.index + 1}: gap ${k.longest_gap_ms} ms at +${k.gap_from_ms}; new run listed +${d.new_run_listed_ms} ms, appended +${d.new_run_appended_ms} ms; back-buffer flushes ${d.back_buffer_flushes}; stalls: ${stalls}`,
     );
   }
+}
+for (const r of replugs) {
+  console.log(
+    `${r.step} ${r.index + 1}: ${r.new_picture ?? 'no new picture'} after ${r.new_picture_ms} ms; longest gap between frames ${r.longest_gap_ms} ms at +${r.gap_from_ms}`,
+  );
 }
 console.log(`per change: ${changes.map((c) => `${c.to} ${c.glass_to_player_ms}`).join(', ')}`);
 console.log(`page clock offset (Date.now − timeOrigin − now): ${summary.page_clock_offset_ms} ms`);
