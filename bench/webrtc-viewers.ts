@@ -347,7 +347,7 @@ async function main(): Promise<void> {
           1,
         ),
         load_average_before: before.load,
-        load1_median: median(load1),
+        load1_median: round(median(load1), 2),
       };
       results.push(result);
       const { per_viewer: _, ...brief } = (viewerResult ?? {}) as Record<string, unknown>;
