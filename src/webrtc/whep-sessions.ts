@@ -5,14 +5,7 @@
  * connection fails, is closed by itself. The WebRTC stack is libdatachannel (node-datachannel).
  */
 import { randomUUID } from 'node:crypto';
-import {
-  IceUdpMuxListener,
-  PeerConnection,
-  type RtcConfig,
-  RtcpNackResponder,
-  type Track,
-  Video,
-} from 'node-datachannel';
+import type { IceUdpMuxListener, PeerConnection, RtcConfig, Track } from 'node-datachannel';
 import type { Logger } from '../logger.ts';
 import { OfferError, parseVideoOffer } from './offer.ts';
 import { type ReportBlock, reportBlocksOf, roundTripSecondsOf, senderReport } from './rtcp.ts';
@@ -89,6 +82,8 @@ interface Session {
   report: ViewerReport | null;
 }
 
+type Rtc = typeof import('node-datachannel').default;
+
 const DEFAULT_CONNECT_TIMEOUT_MS = 15_000;
 const DEFAULT_GATHER_TIMEOUT_MS = 2_000;
 /** A connection that went away (consent freshness failed) gets this long to come back. */
@@ -103,38 +98,51 @@ export class WhepSessions {
   readonly #log: Logger;
   readonly #now: () => number;
   #reportTimer: NodeJS.Timeout | null = null;
+  #rtc: Rtc | null = null;
+  #readying: Promise<Rtc> | null = null;
   #udpPort: IceUdpMuxListener | null = null;
 
   constructor(options: WhepSessionsOptions) {
     this.#options = options;
     this.#log = options.logger.child({ module: 'whep' });
     this.#now = options.now ?? Date.now;
-    try {
-      this.#holdUdpPort();
-    } catch (error) {
-      this.#log.error(
-        { err: error },
-        'WebRTC viewing unavailable until the UDP port is free (HLS unaffected)',
-      );
-    }
   }
 
   /**
-   * The UDP port is bound for the life of the service, not per session: libdatachannel's socket
-   * is not close-on-exec, so a pipeline started while a session held it inherits it, and once the
-   * last session ended the port stayed bound by gst-launch alone and no new session could bind it.
-   * Bound here, every session shares it (ICE UDP mux) and a busy port shows at start-up.
+   * The WebRTC stack is loaded at the first offer, not at start: it is ≈ 9 MiB of RSS that a kiosk
+   * nobody watches over WebRTC never needs. From then on the UDP port is held for the life of the
+   * service, not per session: libdatachannel's socket is not close-on-exec, so a pipeline started
+   * while a session held it inherited it, and once the last session ended the port stayed bound
+   * by gst-launch alone and no new session could bind it. Held here, every session shares it
+   * (ICE UDP mux) and the inherited copies are harmless.
    */
-  #holdUdpPort(): void {
-    if (this.#udpPort) return;
-    const { udpPort, bindAddress } = this.#options;
-    try {
-      this.#udpPort = new IceUdpMuxListener(udpPort, bindAddress ?? undefined);
-    } catch {
-      throw new WhepPortError(
-        `the WebRTC UDP port ${bindAddress ?? '*'}:${udpPort} cannot be bound (another program holds it?); free it or set webrtc.udp_port`,
-      );
+  #ready(): Promise<Rtc> {
+    // One load and one bind for offers that arrive together; a failed bind is tried again next time.
+    this.#readying ??= this.#load().catch((error: unknown) => {
+      this.#readying = null;
+      throw error;
+    });
+    return this.#readying;
+  }
+
+  async #load(): Promise<Rtc> {
+    this.#rtc ??= (await import('node-datachannel')).default;
+    if (!this.#udpPort) {
+      const { udpPort, bindAddress } = this.#options;
+      try {
+        this.#udpPort = new this.#rtc.IceUdpMuxListener(udpPort, bindAddress ?? undefined);
+      } catch {
+        const error = new WhepPortError(
+          `the WebRTC UDP port ${bindAddress ?? '*'}:${udpPort} cannot be bound (another program holds it?); free it or set webrtc.udp_port`,
+        );
+        this.#log.error(
+          { err: error },
+          'WebRTC viewing unavailable until the UDP port is free (HLS unaffected)',
+        );
+        throw error;
+      }
     }
+    return this.#rtc;
   }
 
   get size(): number {
@@ -154,9 +162,10 @@ export class WhepSessions {
   /** Answer a viewer's offer. Throws OfferError (bad offer), WhepCapacityError (full), WhepNegotiationError. */
   async open(offerSdp: string): Promise<{ id: string; answer: string }> {
     let offer: ReturnType<typeof parseVideoOffer>;
+    let rtc: Rtc;
     try {
       offer = parseVideoOffer(offerSdp);
-      this.#holdUdpPort();
+      rtc = await this.#ready();
       if (this.#sessions.size >= this.#options.maxViewers) {
         throw new WhepCapacityError(
           `all ${this.#options.maxViewers} WebRTC viewer places are taken (webrtc.max_viewers); use the HLS stream or try later`,
@@ -167,14 +176,14 @@ export class WhepSessions {
       throw error;
     }
     const id = randomUUID();
-    const pc = new PeerConnection(id, this.#rtcConfig());
+    const pc = new rtc.PeerConnection(id, this.#rtcConfig());
     let track: Track;
     try {
-      const video = new Video(offer.mid, 'SendOnly');
+      const video = new rtc.Video(offer.mid, 'SendOnly');
       video.addH264Codec(offer.payloadType, offer.fmtp);
       video.addSSRC(this.#options.ssrc, CNAME, CNAME, 'video');
       track = pc.addTrack(video);
-      track.setMediaHandler(new RtcpNackResponder());
+      track.setMediaHandler(new rtc.RtcpNackResponder());
       pc.setRemoteDescription(offerSdp, 'offer');
     } catch (error) {
       pc.close();
@@ -249,6 +258,7 @@ export class WhepSessions {
     for (const id of [...this.#sessions.keys()]) this.close(id);
     this.#udpPort?.stop();
     this.#udpPort = null;
+    this.#readying = null;
   }
 
   stats(): WhepSessionStats[] {

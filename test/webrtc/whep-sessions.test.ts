@@ -47,10 +47,14 @@ describe('WhepSessions and its UDP port', () => {
     for (const sessions of toStop) sessions.stop();
   });
 
-  it('holds the port from the start, with no session: another program cannot take it', async () => {
+  it('binds the port at the first offer (not before), also for offers that arrive together', async () => {
     const port = await freePort();
     const sessions = sessionsOn(port);
     toStop.push(sessions);
+    const probe = await udpSocket(port);
+    await new Promise<void>((resolve) => probe.close(() => resolve()));
+    const answers = await Promise.all([sessions.open(OFFER), sessions.open(OFFER)]);
+    for (const { answer } of answers) assert.match(answer, new RegExp(` ${port} typ host`));
     await assert.rejects(udpSocket(port), /EADDRINUSE/);
   });
 
