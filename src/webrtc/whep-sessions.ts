@@ -145,20 +145,6 @@ export class WhepSessions {
     return this.#rtc;
   }
 
-  get size(): number {
-    return this.#sessions.size;
-  }
-
-  get connectedCount(): number {
-    let count = 0;
-    for (const session of this.#sessions.values()) if (session.connected) count++;
-    return count;
-  }
-
-  has(id: string): boolean {
-    return this.#sessions.has(id);
-  }
-
   /** Answer a viewer's offer. Throws OfferError (bad offer), WhepCapacityError (full), WhepNegotiationError. */
   async open(offerSdp: string): Promise<{ id: string; answer: string }> {
     let offer: ReturnType<typeof parseVideoOffer>;
