@@ -17,8 +17,8 @@ export interface HttpLimits {
   /** Connections open at once; further ones evict a stalled connection or are refused. */
   maxConnections: number;
   /**
-   * Connections open at once from one client address. Loopback clients are exempt (see
-   * isLoopbackAddress): behind a local reverse proxy every viewer arrives from 127.0.0.1.
+   * Connections open at once from one client address. 127.0.0.1 and ::1 are exempt (see
+   * isLoopbackAddress): behind a local reverse proxy every viewer arrives from there.
    */
   maxConnectionsPerClient: number;
   /** Requests a connection may have parsed but not yet answered; more closes the connection. */
@@ -54,13 +54,13 @@ export const DEFAULT_HTTP_LIMITS: HttpLimits = {
 };
 
 /**
- * 127.0.0.0/8 and ::1 (also IPv4-mapped): a local reverse proxy (nginx, a CDN's origin shield) or
- * a local tool. The per-client cap would let such a proxy hold only maxConnectionsPerClient viewers
- * and evict the keep-alive connections of the rest, so it does not apply to them. Pure.
+ * 127.0.0.1 and ::1 (also IPv4-mapped): where a local reverse proxy (nginx, a CDN's origin shield)
+ * or a local tool connects from. The per-client cap would let such a proxy hold only
+ * maxConnectionsPerClient viewers and evict the keep-alive connections of the rest, so it does not
+ * apply to them. Only these two addresses: the rest of 127.0.0.0/8 is capped like any client. Pure.
  */
 export function isLoopbackAddress(address: string): boolean {
-  const v4 = address.startsWith('::ffff:') ? address.slice(7) : address;
-  return v4.startsWith('127.') || address === '::1';
+  return address === '127.0.0.1' || address === '::ffff:127.0.0.1' || address === '::1';
 }
 
 /** The soft RLIMIT_NOFILE of this process from /proc/self/limits text, or null. Pure. */

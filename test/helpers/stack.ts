@@ -53,6 +53,8 @@ export interface StackOptions {
   built?: boolean;
   /** Extra node flags, e.g. `--cpu-prof` for a benchmark. */
   nodeArgs?: string[];
+  /** Limit of open files (soft and hard) from the process's start, as systemd's LimitNOFILE sets it (via prlimit, which execs node: same pid). */
+  openFilesLimit?: number;
   /** Another checkout to run (a benchmark's baseline, e.g. a `git worktree` of an older commit). */
   repo?: string;
 }
@@ -84,9 +86,11 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
 
   const logs: LogRecord[] = [];
   const waiters = new Set<(record: LogRecord) => void>();
+  const limit = options.openFilesLimit;
   const child = spawn(
-    process.execPath,
+    limit === undefined ? process.execPath : 'prlimit',
     [
+      ...(limit === undefined ? [] : [`--nofile=${limit}:${limit}`, process.execPath]),
       ...(options.nodeArgs ?? []),
       ...(options.built ? ['dist/cli/index.js'] : ['--import', 'tsx', 'src/cli/index.ts']),
       'run',
