@@ -46,6 +46,7 @@ describe('HLS routes on a real Koa server', () => {
   let server: http.Server;
   let port: number;
   let playlist: string | null = null;
+  const askedBy: string[] = [];
 
   before(async () => {
     dir = await mkdtemp(path.join(tmpdir(), 'hls-routes-'));
@@ -59,7 +60,13 @@ describe('HLS routes on a real Koa server', () => {
     await symlink(path.join(publicDir, 'seg-000000001.ts'), path.join(publicDir, 'seg-000000010.ts'));
     await mkdir(path.join(publicDir, 'seg-000000008.ts'));
     const app = new Koa();
-    app.use(createHlsRouter({ publicDir, playlist: () => playlist }).routes());
+    app.use(
+      createHlsRouter({
+        publicDir,
+        playlist: () => playlist,
+        onPlaylistRequest: (c) => askedBy.push(c),
+      }).routes(),
+    );
     server = http.createServer(app.callback());
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     port = (server.address() as AddressInfo).port;
@@ -90,6 +97,14 @@ describe('HLS routes on a real Koa server', () => {
     assert.equal(head.status, 200);
     assert.equal(head.body.length, 0);
     assert.equal(head.headers['content-length'], String(Buffer.byteLength(PLAYLIST)));
+  });
+
+  test('playlist requests name their client (address and User-Agent) for the HLS viewer count; segments do not', async () => {
+    playlist = PLAYLIST;
+    askedBy.length = 0;
+    await request(port, 'GET', '/hls/desktop/playlist.m3u8', { 'User-Agent': 'kiosk-viewer/1' });
+    await request(port, 'GET', '/hls/desktop/seg-000000001.ts', { 'User-Agent': 'kiosk-viewer/1' });
+    assert.deepEqual(askedBy, ['127.0.0.1 kiosk-viewer/1']);
   });
 
   test('segment: streamed from disk, video/mp2t, immutable cache, ranges advertised', async () => {
