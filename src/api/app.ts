@@ -82,15 +82,15 @@ export function createApp(deps: AppDeps): Koa {
  * API does; CORS preflights stay open (a browser cannot send a token with them). The player page
  * and the OpenAPI document are static and stay open (docs/security.md).
  */
+/** The stream's roots: each guarded with everything below it. */
+const MEDIA_ROOTS = ['/hls', '/whep'];
+
 function guardMediaAndMetrics(policy: AuthPolicy): Koa.Middleware {
   const readAccess = requireReadAccess(policy);
   return async (ctx, next) => {
     const guarded =
       ctx.path === '/metrics' ||
-      ctx.path === '/hls' ||
-      ctx.path.startsWith('/hls/') ||
-      ctx.path === '/whep' ||
-      ctx.path.startsWith('/whep/');
+      MEDIA_ROOTS.some((root) => ctx.path === root || ctx.path.startsWith(`${root}/`));
     if (guarded && ctx.method !== 'OPTIONS') return readAccess(ctx, next);
     await next();
   };

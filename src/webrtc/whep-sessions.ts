@@ -7,8 +7,9 @@
 import { randomUUID } from 'node:crypto';
 import type { IceUdpMuxListener, PeerConnection, RtcConfig, Track } from 'node-datachannel';
 import type { Logger } from '../logger.ts';
+import { RTP_HEADER_SIZE } from './h264-rtp.ts';
 import { OfferError, parseVideoOffer } from './offer.ts';
-import { type ReportBlock, reportBlocksOf, roundTripSecondsOf, senderReport } from './rtcp.ts';
+import { reportBlocksOf, roundTripSecondsOf, senderReport } from './rtcp.ts';
 import { RTP_VIDEO_CLOCK_HZ } from './rtp-clock.ts';
 import type { RtpViewer, VideoFanout } from './video-fanout.ts';
 
@@ -50,8 +51,6 @@ export class WhepNegotiationError extends Error {
 }
 
 export interface WhepSessionStats {
-  id: string;
-  state: string;
   connected: boolean;
   bytesSent: number;
   packetsSent: number;
@@ -179,14 +178,9 @@ export class WhepSessions {
     const viewer: RtpViewer = {
       payloadType: offer.payloadType,
       send: (packet) => {
-        try {
-          if (track.isOpen() && track.sendMessageBinary(packet)) {
-            session.bytesSent += packet.length;
-            session.packetsSent++;
-          }
-        } catch {
-          // A track closing under us: the state callbacks end the session.
-        }
+        if (!sendOn(track, packet)) return;
+        session.bytesSent += packet.length;
+        session.packetsSent++;
       },
     };
     const session: Session = {
@@ -253,8 +247,6 @@ export class WhepSessions {
 
   #statsOf(session: Session): WhepSessionStats {
     return {
-      id: session.id,
-      state: safe(() => session.pc.state(), 'closed'),
       connected: session.connected,
       bytesSent: session.bytesSent,
       packetsSent: session.packetsSent,
@@ -265,7 +257,7 @@ export class WhepSessions {
   /** RTCP from a viewer (all a send-only track receives): keep its latest report on our SSRC. */
   #onRtcp(session: Session, message: Buffer): void {
     const block = reportBlocksOf(message)
-      .filter((b: ReportBlock) => b.ssrc === this.#options.ssrc >>> 0)
+      .filter((b) => b.ssrc === this.#options.ssrc >>> 0)
       .at(-1);
     if (!block) return;
     session.report = {
@@ -286,14 +278,10 @@ export class WhepSessions {
         wallMs,
         rtpTimestamp,
         packets: session.packetsSent,
-        // Payload octets: our RTP headers are 12 bytes (no CSRCs, no extensions).
-        octets: session.bytesSent - 12 * session.packetsSent,
+        // Payload octets: our RTP headers have no CSRCs and no extensions.
+        octets: session.bytesSent - RTP_HEADER_SIZE * session.packetsSent,
       });
-      try {
-        if (session.track.isOpen()) session.track.sendMessageBinary(report);
-      } catch {
-        // A track closing under us: the state callbacks end the session.
-      }
+      sendOn(session.track, report);
     }
   }
 
@@ -352,6 +340,15 @@ export class WhepSessions {
       });
       if (pc.gatheringState() === 'complete') finish();
     });
+  }
+}
+
+/** False when the track is not open or is closing under us (its state callbacks end the session). */
+function sendOn(track: Track, packet: Buffer): boolean {
+  try {
+    return track.isOpen() && track.sendMessageBinary(packet);
+  } catch {
+    return false;
   }
 }
 
