@@ -60,9 +60,10 @@ export function selectMonitor(
 ): MonitorSelection | null {
   let found: Monitor | undefined;
   if (wanted === 'auto') {
-    found =
-      monitors.find((m) => !m.primary && monitors.length > 1) ??
-      (monitors.length > 1 ? monitors[1] : undefined);
+    // Without a primary flag (none set, or a reading mid-change) every monitor is "not primary"
+    // and the first of them is the first screen: then the second one listed is the second screen.
+    const second = monitors.some((m) => m.primary) ? monitors.find((m) => !m.primary) : monitors[1];
+    found = monitors.length > 1 ? second : undefined;
   } else if (typeof wanted === 'number') {
     found = monitors.find((m) => m.index === wanted);
   } else {

@@ -55,6 +55,12 @@ describe('selectMonitor', () => {
 
   it('auto picks the first non-primary monitor', () => {
     assert.equal(selectMonitor(two, 'auto', true)?.monitor.name, 'DUMMY1');
+    const noPrimary = two.map((m) => ({ ...m, primary: false }));
+    assert.equal(
+      selectMonitor(noPrimary, 'auto', false)?.monitor.name,
+      'DUMMY1',
+      'no primary flagged: the second listed',
+    );
     assert.equal(selectMonitor(odd, 'auto', true)?.monitor.name, 'HDMI-A-1');
   });
 
