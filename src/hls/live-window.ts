@@ -123,7 +123,7 @@ export function createLiveWindow(options: LiveWindowOptions): LiveWindow {
   function forgetUnlisted(): void {
     const segments = new Set(model.entries.map((entry) => entry.segment.uri));
     for (const name of segmentBytes.keys()) if (!segments.has(name)) segmentBytes.delete(name);
-    const parts = new Set([...(open?.parts ?? []), ...listedParts(model)].map((part) => part.uri));
+    const parts = new Set([...(open?.parts ?? []), ...listedParts(model, open)].map((part) => part.uri));
     for (const name of partBytes.keys()) if (!parts.has(name)) partBytes.delete(name);
   }
 

@@ -209,10 +209,13 @@ function partLines(parts: readonly PartRef[]): string[] {
   );
 }
 
-/** How many of the newest entries keep their parts listed: those within the last three target durations. */
-function entriesWithParts(model: PlaylistModel): number {
+/**
+ * How many of the newest entries keep their parts listed: those that end within three target
+ * durations of the end of the playlist, which is the end of the open segment's parts when there is one.
+ */
+function entriesWithParts(model: PlaylistModel, open: OpenSegment | null): number {
   const window = PARTS_WINDOW_TARGET_DURATIONS * model.targetDurationSeconds;
-  let seconds = 0;
+  let seconds = (open?.parts ?? []).reduce((total, part) => total + part.durationSeconds, 0);
   let count = 0;
   // Half a millisecond of slack: durations summed from parts are not exact in floating point.
   for (let i = model.entries.length - 1; i >= 0 && seconds < window - 0.0005; i--) {
@@ -223,9 +226,9 @@ function entriesWithParts(model: PlaylistModel): number {
 }
 
 /** The parts of complete segments that a Low-Latency rendering lists. */
-export function listedParts(model: PlaylistModel): PartRef[] {
+export function listedParts(model: PlaylistModel, open: OpenSegment | null = null): PartRef[] {
   return model.entries
-    .slice(model.entries.length - entriesWithParts(model))
+    .slice(model.entries.length - entriesWithParts(model, open))
     .flatMap(({ segment }) => segment.parts ?? []);
 }
 
@@ -251,7 +254,7 @@ export function renderPlaylist(model: PlaylistModel, lowLatency?: LowLatencyView
     `#EXT-X-MEDIA-SEQUENCE:${mediaSequenceOf(model)}`,
     `#EXT-X-DISCONTINUITY-SEQUENCE:${model.discontinuitySequence}`,
   );
-  const firstWithParts = model.entries.length - (lowLatency ? entriesWithParts(model) : 0);
+  const firstWithParts = model.entries.length - (lowLatency ? entriesWithParts(model, lowLatency.open) : 0);
   model.entries.forEach(({ segment }, index) => {
     if (segment.discontinuity) lines.push('#EXT-X-DISCONTINUITY');
     lines.push(`#EXT-X-PROGRAM-DATE-TIME:${new Date(segment.programDateTime).toISOString()}`);

@@ -123,6 +123,29 @@ describe('renderPlaylist with Low-Latency HLS', () => {
     );
   });
 
+  test("the parts window ends at the open segment's newest part, not at the last complete segment", () => {
+    // Segment 13 is short (1.8 s), so segment 11 ends 5.8 s before the end of segment 14.
+    const segments = FIVE.map((s) =>
+      s.sequence === 13 ? segment(13, { durationSeconds: 1.8, parts: partsOf(13, 9) }) : s,
+    );
+    const withOpenParts = (count: number) =>
+      renderPlaylist(
+        model(segments),
+        view({ sequence: 15, discontinuity: false, programDateTime: T0 + 30_000, parts: partsOf(15, count) }),
+      );
+    const sequencesWithParts = (text: string | null) => [
+      ...new Set(partUris(text).map((uri) => Number(/^seg-(\d+)\./.exec(uri)![1]))),
+    ];
+    // One 0.2 s part open: 11 ends 6.0 s from the end, so its parts go (RFC 8216bis §6.2.2).
+    assert.deepEqual(sequencesWithParts(withOpenParts(1)), [12, 13, 14, 15]);
+    // Without an open segment, 11 ends 5.8 s from the end and keeps them.
+    assert.deepEqual(sequencesWithParts(renderPlaylist(model(segments), view(null))), [11, 12, 13, 14]);
+    assert.deepEqual(
+      [...new Set(listedParts(model(segments)).map((part) => part.uri.slice(0, 13)))],
+      ['seg-000000011', 'seg-000000012', 'seg-000000013', 'seg-000000014'],
+    );
+  });
+
   test('the parts window counts seconds, not segments: short segments keep more of them', () => {
     const short = [20, 21, 22, 23, 24, 25, 26].map((sequence) =>
       segment(sequence, { durationSeconds: 1, parts: partsOf(sequence, 5) }),
