@@ -339,7 +339,7 @@ function viewersRow(board: dashboard.DashboardBuilder): void {
     timeseriesPanel({
       title: 'WebRTC sent',
       description:
-        'RTP sent to all WebRTC viewers together, in bit/s (each viewer gets its own copy of the one encode, so it grows with the viewers), and frames packetized per second (once, whatever the number of viewers: it follows the output frame rate while the pipeline runs).',
+        'RTP sent to all WebRTC viewers together, in bit/s (each viewer gets its own copy of the one encode, so it grows with the viewers), and frames packetized per second (once, whatever the number of viewers: it follows the output frame rate while someone watches, 0 while nobody does).',
       unit: 'bps',
       span: 8,
     })

@@ -3,12 +3,12 @@
  * (SSRC, sequence numbers, timestamps): a pipeline restart, a slate or an encoder change only
  * pauses the frames, so no viewer has to renegotiate. Each run is sent from its first keyframe
  * (in-band SPS/PPS, so a new size or encoder just works). The current GOP is kept, so a viewer
- * that joins gets a picture at once instead of at the next keyframe. Pure: viewers and the clock
- * are passed in.
+ * that joins gets a picture at once instead of at the next keyframe; while nobody watches, nothing
+ * is packetized. Pure: viewers and the clock are passed in.
  */
 import type { TsFrame } from '../media/ts-frame-splitter.ts';
 import { accessUnitOf } from './access-unit.ts';
-import { H264RtpPacketizer, rtpTimestampOf, withPayloadType, withTimestamp } from './h264-rtp.ts';
+import { H264RtpPacketizer, withPayloadType, withTimestamp } from './h264-rtp.ts';
 import { RtpClock } from './rtp-clock.ts';
 
 export interface RtpViewer {
@@ -30,13 +30,21 @@ export interface VideoFanoutOptions {
 export const FANOUT_PAYLOAD_TYPE = 96;
 const DEFAULT_MAX_GOP_BYTES = 8 * 1024 * 1024;
 
+/** A frame of the current GOP: its RTP timestamp, and its packets once someone watches. */
+interface GopFrame {
+  timestamp: number;
+  /** The TS frame, until it is packetized. */
+  data: Buffer | null;
+  packets: Buffer[] | null;
+}
+
 export class VideoFanout {
   readonly #packetizer: H264RtpPacketizer;
   readonly #clock: RtpClock;
   readonly #viewers = new Set<RtpViewer>();
   readonly #maxGopBytes: number;
-  /** Packets of each frame since the last keyframe; null while there is no whole GOP to give. */
-  #gop: Buffer[][] | null = null;
+  /** The frames since the last keyframe; null while there is no whole GOP to give. */
+  #gop: GopFrame[] | null = null;
   #gopBytes = 0;
   #waitingForKeyframe = true;
   frames = 0;
@@ -67,27 +75,33 @@ export class VideoFanout {
     this.#clock.newRun();
   }
 
+  /**
+   * While nobody watches, a frame is only kept (with its timestamp) for the GOP replay: packetizing
+   * is left to the first viewer who needs it, so an unwatched stream costs no RTP work.
+   */
   pushFrame(frame: Pick<TsFrame, 'data' | 'pts' | 'keyframe'>): void {
-    if (this.#waitingForKeyframe && !frame.keyframe) return;
-    const units = accessUnitOf(frame.data);
-    if (units.length === 0) return;
+    // A "keyframe" without video in it cannot start a GOP (the next frames would not decode).
+    if (frame.keyframe ? accessUnitOf(frame.data).length === 0 : this.#waitingForKeyframe) return;
     this.#waitingForKeyframe = false;
-    const packets = this.#packetizer.packetize(units, this.#clock.timestampOf(frame.pts));
-    this.frames++;
-    this.packets += packets.length;
-    this.#cache(packets, frame.keyframe);
-    this.#sendToAll(packets);
+    const entry: GopFrame = {
+      timestamp: this.#clock.timestampOf(frame.pts),
+      data: frame.data,
+      packets: null,
+    };
+    this.#cache(entry, frame.keyframe);
+    if (this.#viewers.size > 0) this.#sendToAll(this.#packetsOf(entry));
   }
 
   /** A new viewer: the current GOP at once (its timestamps pressed together just before the live edge), then live. */
   add(viewer: RtpViewer): void {
     this.#viewers.add(viewer);
-    const gop = this.#gop;
-    if (!gop || gop.length === 0) return;
-    const liveTimestamp = rtpTimestampOf(gop.at(-1)![0]!);
-    gop.forEach((packets, index) => {
+    // Packetized in order: frames that nobody watched get their sequence numbers now, after those sent.
+    const gop = (this.#gop ?? []).filter((entry) => this.#packetsOf(entry).length > 0);
+    if (gop.length === 0) return;
+    const liveTimestamp = gop.at(-1)!.timestamp;
+    gop.forEach((entry, index) => {
       const timestamp = liveTimestamp - (gop.length - 1 - index);
-      for (const packet of packets) {
+      for (const packet of entry.packets!) {
         const retimed = index === gop.length - 1 ? packet : withTimestamp(packet, timestamp);
         viewer.send(forViewer(retimed, viewer.payloadType));
       }
@@ -98,22 +112,34 @@ export class VideoFanout {
     this.#viewers.delete(viewer);
   }
 
-  #cache(packets: Buffer[], keyframe: boolean): void {
+  /** The frame's RTP packets, made (and counted) the first time they are asked for. */
+  #packetsOf(entry: GopFrame): Buffer[] {
+    if (entry.packets) return entry.packets;
+    const units = accessUnitOf(entry.data!);
+    entry.packets = units.length > 0 ? this.#packetizer.packetize(units, entry.timestamp) : [];
+    entry.data = null;
+    if (entry.packets.length > 0) this.frames++;
+    this.packets += entry.packets.length;
+    return entry.packets;
+  }
+
+  #cache(entry: GopFrame, keyframe: boolean): void {
     if (keyframe) {
       this.#gop = [];
       this.#gopBytes = 0;
     }
     if (!this.#gop) return;
-    this.#gopBytes += packets.reduce((sum, packet) => sum + packet.length, 0);
+    // Counted in TS bytes, a little more than the RTP packets they make.
+    this.#gopBytes += entry.data!.length;
     if (this.#gopBytes > this.#maxGopBytes) {
       this.#gop = null;
       return;
     }
-    this.#gop.push(packets);
+    this.#gop.push(entry);
   }
 
   #sendToAll(packets: Buffer[]): void {
-    if (this.#viewers.size === 0) return;
+    if (packets.length === 0) return;
     const copies = new Map<number, Buffer[]>([[FANOUT_PAYLOAD_TYPE, packets]]);
     for (const viewer of this.#viewers) {
       let own = copies.get(viewer.payloadType);

@@ -324,12 +324,17 @@ describe('VideoFanout with real encoded frames', () => {
   });
 
   test('a GOP up to maxGopBytes is cached; above it, it is dropped until the next keyframe', () => {
-    const gopBytes = bytesOf(expectedPackets(range(0, 3)));
+    // Counted in the frames' TS bytes.
+    const gopBytes = range(0, 3).reduce((sum, index) => sum + frames[index]!.data.length, 0);
     const fan = fanout({ maxGopBytes: gopBytes });
     for (const index of range(0, 3)) fan.pushFrame(frames[index]!);
     const atLimit = viewer();
     fan.add(atLimit);
-    assert.equal(bytesOf(atLimit.packets), gopBytes, 'exactly maxGopBytes: cached');
+    assert.equal(
+      bytesOf(atLimit.packets),
+      bytesOf(expectedPackets(range(0, 3))),
+      'exactly maxGopBytes: cached',
+    );
     fan.pushFrame(frames[4]!);
     const over = viewer();
     fan.add(over);
@@ -377,19 +382,52 @@ describe('VideoFanout with real encoded frames', () => {
     assert.equal(fan.viewerCount, 0);
     const sentBefore = fan.packets;
     fan.pushFrame(frames[9]!);
-    assert.ok(fan.packets > sentBefore);
+    assert.equal(fan.packets, sentBefore, 'nobody watches: not packetized');
     assert.equal(stays.packets.length, sentBefore);
   });
 
-  test('frames are packetized (and counted) with no viewer at all: a later viewer continues the sequence', () => {
+  test('with no viewer nothing is packetized; the first viewer gets the GOP packetized then, and the sequence from the start', () => {
     const fan = fanout();
     for (const index of range(0, 5)) fan.pushFrame(frames[index]!);
-    assert.equal(fan.frames, 6);
+    assert.equal(fan.frames, 0);
+    assert.equal(fan.packets, 0);
     const watcher = viewer();
     fan.add(watcher);
+    assert.equal(fan.frames, 6);
     assert.equal(watcher.packets.length, fan.packets);
     fan.pushFrame(frames[6]!);
     assertConsecutive(watcher.packets, INITIAL_SEQUENCE, 'cached GOP then live');
+    // The same packets as one packetizer makes of frames 0–6 (the GOP's earlier frames retimed).
+    const expected = expectedPackets(range(0, 6));
+    assert.deepEqual(watcher.packets.map(withoutTimestamp), expected.map(withoutTimestamp));
+  });
+
+  test('frames nobody watched between two viewers are packetized when the next one joins, after those already sent', () => {
+    const fan = fanout();
+    const first = viewer();
+    fan.add(first);
+    for (const index of range(0, 3)) fan.pushFrame(frames[index]!);
+    fan.remove(first);
+    const sentToFirst = first.packets.length;
+    for (const index of range(4, 7)) fan.pushFrame(frames[index]!);
+    assert.equal(fan.packets, sentToFirst, 'unwatched frames wait');
+    const second = viewer();
+    fan.add(second);
+    // The whole GOP, frames 0–7, numbered without a gap: 0–3 as first sent, 4–7 made now.
+    assertConsecutive(second.packets, INITIAL_SEQUENCE, 'GOP replay');
+    assert.deepEqual(
+      second.packets.map(withoutTimestamp),
+      expectedPackets(range(0, 7)).map(withoutTimestamp),
+    );
+    const third = viewer();
+    fan.add(third);
+    fan.pushFrame(frames[8]!);
+    assertConsecutive(
+      second.packets,
+      INITIAL_SEQUENCE,
+      'replay then live: no gap for a viewer already watching',
+    );
+    assert.deepEqual(third.packets.map(withoutTimestamp), second.packets.map(withoutTimestamp));
   });
 });
 

@@ -23,7 +23,7 @@ export function webRtcCollector(deps: WebRtcCollectorDeps): CollectorDefinition 
       );
       const frames = metrics.counter(
         'desktop_streamer_webrtc_frames_sent_total',
-        'Frames packetized into RTP for WebRTC viewers (once, whatever the number of viewers).',
+        'Frames packetized into RTP for WebRTC viewers (once, whatever the number of viewers; none while nobody watches).',
       );
       const packets = metrics.counter(
         'desktop_streamer_webrtc_sent_packets_total',
