@@ -10,6 +10,7 @@ import type { Logger } from '../logger.ts';
 import {
   dirExists,
   ensureWritableDir,
+  isRealDir,
   HlsOutputError,
   listDir,
   regularFileNames,
@@ -79,6 +80,8 @@ export function createDiskKeeper(options: DiskKeeperOptions): DiskKeeper {
   /** Listed segments whose file is still being written: present, whatever the disk says yet. */
   const pendingWrites = new Set<string>();
   let pressure: DiskPressure = 'normal';
+  /** A listed segment's write failed: its file may be missing until the next restore. */
+  let unwrittenSegments = false;
   let started = false;
   let timer: NodeJS.Timeout | null = null;
 
@@ -173,10 +176,16 @@ export function createDiskKeeper(options: DiskKeeperOptions): DiskKeeper {
       if (!data || onDisk.has(segment.uri) || pendingWrites.has(segment.uri)) continue;
       await writeFileAtomic(path.join(paths.publicDir, segment.uri), data);
     }
+    unwrittenSegments = false;
   }
 
-  /** Recreate the output dirs if they vanished (restoring the listed files we hold, forgetting the rest). */
-  async function ensureDirs(): Promise<void> {
+  /**
+   * Recreate the output dirs if they vanished (restoring the listed files we hold, forgetting the
+   * rest). Between runs one lstat tells that the public dir is still there; `thorough` (a run
+   * begins) also proves it writable, so that an unusable dir fails the start, not a later write.
+   */
+  async function ensureDirs(thorough = false): Promise<void> {
+    if (!thorough && (await isRealDir(paths.publicDir))) return;
     const publicDirWasMissing = started && !(await dirExists(paths.publicDir));
     await ensureWritableDir(paths.publicDir);
     if (publicDirWasMissing) {
@@ -287,6 +296,7 @@ export function createDiskKeeper(options: DiskKeeperOptions): DiskKeeper {
         try {
           await writeFileAtomic(target, data);
         } catch (error) {
+          unwrittenSegments = true;
           await writeStateFile(); // the sequence is used up even so: it must never be reused
           throw new HlsOutputError(`cannot write ${target}: ${(error as Error).message}`, target, {
             cause: error,
@@ -297,7 +307,7 @@ export function createDiskKeeper(options: DiskKeeperOptions): DiskKeeper {
         pendingWrites.delete(segment.uri);
       }
       // Listed segments whose writes failed earlier (a read-only spell): the file must not list them before they exist.
-      await restoreListedFiles(await regularFileNames(paths.publicDir));
+      if (unwrittenSegments) await restoreListedFiles(await regularFileNames(paths.publicDir));
       await writePlaylist();
       await deleteDue(time);
       await writeStateFile();
@@ -327,7 +337,7 @@ export function createDiskKeeper(options: DiskKeeperOptions): DiskKeeper {
 
     cleanup,
 
-    prepareRun: () => serialized(ensureDirs),
+    prepareRun: () => serialized(() => ensureDirs(true)),
 
     windowSize: () => windowSize(pressure, live),
 

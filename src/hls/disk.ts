@@ -142,6 +142,15 @@ export async function ensureWritableDir(dir: string): Promise<void> {
   }
 }
 
+/** A real directory (not a symlink to one) is at `dir`. */
+export async function isRealDir(dir: string): Promise<boolean> {
+  try {
+    return (await fs.lstat(dir)).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
 export async function dirExists(dir: string): Promise<boolean> {
   try {
     return (await fs.stat(dir)).isDirectory();
