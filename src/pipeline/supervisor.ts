@@ -11,9 +11,10 @@
 import type { EncoderProbe } from '../capture/encoders.ts';
 import { chooseEncoder } from '../capture/encoders.ts';
 import type { MonitorReading, TimedMonitorReading } from '../capture/monitor-watch.ts';
-import { describeMonitors, geometryOf, listMonitors, selectMonitor } from '../capture/monitors.ts';
+import { describeMonitors, geometryOf, listMonitors } from '../capture/monitors.ts';
 import { buildCaptureArgs, buildSlateArgs } from '../capture/pipeline-argv.ts';
-import type { CapturePlan, EncoderElement, Monitor } from '../capture/types.ts';
+import { type CaptureMode, describeCaptureChange, planCapture, sameCapture } from '../capture/plan.ts';
+import type { EncoderElement, Monitor } from '../capture/types.ts';
 import type { Config } from '../config/schema.ts';
 import { nominalPartSeconds } from '../hls/low-latency.ts';
 import type { HlsPublisher, PartRef } from '../hls/types.ts';
@@ -78,8 +79,6 @@ export interface SupervisorDeps {
   onStateChange?: (state: SupervisorState, snapshot: SupervisorSnapshot) => void;
 }
 
-type Mode = { kind: 'capture'; plan: CapturePlan } | { kind: 'slate'; plan: CapturePlan; why: string };
-
 function zeroCounts<K extends string>(keys: readonly K[]): Record<K, number> {
   return Object.fromEntries(keys.map((k) => [k, 0])) as Record<K, number>;
 }
@@ -104,7 +103,7 @@ export class Supervisor implements SupervisorControl {
   #stateSince: number;
   #gstState: GstState = 'NULL';
   readonly #startedAt: number;
-  #mode: Mode | null = null;
+  #mode: CaptureMode | null = null;
   /** What xrandr printed when it last failed (null once it answers): tells a refused X connection from a missing one. */
   #displayError: string | null = null;
   #child: Pick<PipelineChild, 'start' | 'stop' | 'kill' | 'pid'> | null = null;
@@ -241,48 +240,10 @@ export class Supervisor implements SupervisorControl {
     }
   }
 
-  #planCapture(reading: MonitorReading): Mode {
+  #planCapture(reading: MonitorReading): CaptureMode {
     this.#displayError = 'error' in reading ? reading.error : null;
-    const base = {
-      display: this.#deps.display,
-      width: this.#config.width,
-      height: this.#config.height,
-      fps: this.#config.fps,
-      bitrateKbps: this.#config.bitrate,
-      keyframeIntervalSeconds: this.#config.keyframe_interval,
-      segmentDurationSeconds: this.#config.segment_duration,
-      encoder: chooseEncoder(this.#config.encoder, this.#deps.encoders, this.#demoted),
-    };
-    const placeholder: Monitor = {
-      index: -1,
-      name: 'none',
-      outputs: [],
-      primary: false,
-      x: 0,
-      y: 0,
-      width: this.#config.width,
-      height: this.#config.height,
-    };
-    if ('error' in reading) {
-      return {
-        kind: 'slate',
-        why: reading.error,
-        plan: { ...base, monitor: placeholder, fallbackToPrimary: false },
-      };
-    }
-    const { monitors } = reading;
-    const selection = selectMonitor(monitors, this.#config.monitor, this.#config.single_monitor_fallback);
-    if (!selection) {
-      const why = `monitor ${JSON.stringify(this.#config.monitor)} not found (${describeMonitors(monitors)})`;
-      return { kind: 'slate', why, plan: { ...base, monitor: placeholder, fallbackToPrimary: false } };
-    }
-    if (selection.fallbackToPrimary) {
-      this.#log.warn(
-        { monitors: describeMonitors(monitors) },
-        'only one monitor: streaming the primary monitor (set single_monitor_fallback=false to show a slate instead)',
-      );
-    }
-    return { kind: 'capture', plan: { ...base, ...selection } };
+    const encoder = chooseEncoder(this.#config.encoder, this.#deps.encoders, this.#demoted);
+    return planCapture(reading, this.#config, this.#deps.display, encoder);
   }
 
   async #launch(): Promise<void> {
@@ -301,8 +262,15 @@ export class Supervisor implements SupervisorControl {
   }
 
   async #startPipeline(): Promise<void> {
-    const mode = this.#planCapture(await this.#readMonitors());
+    const reading = await this.#readMonitors();
+    const mode = this.#planCapture(reading);
     this.#mode = mode;
+    if (mode.kind === 'capture' && mode.plan.fallbackToPrimary && 'monitors' in reading) {
+      this.#log.warn(
+        { monitors: describeMonitors(reading.monitors) },
+        'only one monitor: streaming the primary monitor (set single_monitor_fallback=false to show a slate instead)',
+      );
+    }
     await this.#deps.publisher.beginRun();
     const video = this.#deps.video;
     video?.newRun();
@@ -504,18 +472,9 @@ export class Supervisor implements SupervisorControl {
     }
     const next = this.#planCapture(reading);
     if (this.#mode !== current || (this.#state !== 'streaming' && this.#state !== 'no_signal')) return;
-    const same =
-      next.kind === current.kind &&
-      (next.kind === 'slate' ||
-        (geometryOf(next.plan.monitor) === geometryOf(current.plan.monitor) &&
-          next.plan.monitor.name === current.plan.monitor.name));
-    if (same) return;
-    const detail =
-      next.kind === 'slate'
-        ? `capture lost: ${next.why}`
-        : `capture available: ${next.plan.monitor.name} ${geometryOf(next.plan.monitor)}`;
+    if (sameCapture(next, current)) return;
     // A monitor coming or going is not the pipeline's fault: no backoff, no restart budget.
-    await this.#restart('capture_changed', detail, { immediate: true, counted: false });
+    await this.#restart('capture_changed', describeCaptureChange(next), { immediate: true, counted: false });
   }
 
   // ---- restarting ---------------------------------------------------------------------------
