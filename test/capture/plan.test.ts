@@ -7,6 +7,7 @@ import {
   sameCapture,
 } from '../../src/capture/plan.ts';
 import type { EncoderChoiceResult, Monitor } from '../../src/capture/types.ts';
+import { capturePlan } from '../fixtures/capture-plan.ts';
 
 const CONFIG: CaptureConfig = {
   width: 1280,
@@ -30,18 +31,7 @@ describe('planCapture', () => {
   test('two monitors, monitor auto: the second is captured with the configured size, rate and encoder', () => {
     const mode = planCapture({ monitors: [PRIMARY, SECOND] }, CONFIG, ':0', X264);
     assert.equal(mode.kind, 'capture');
-    assert.deepEqual(mode.plan, {
-      display: ':0',
-      monitor: SECOND,
-      fallbackToPrimary: false,
-      encoder: X264,
-      width: 1280,
-      height: 720,
-      fps: 15,
-      bitrateKbps: 2000,
-      keyframeIntervalSeconds: 2,
-      segmentDurationSeconds: 2,
-    });
+    assert.deepEqual(mode.plan, capturePlan({ monitor: SECOND, encoder: X264 }));
   });
 
   test('one monitor left: the primary, marked as a fallback; with the fallback off, the slate naming the monitors', () => {
