@@ -10,8 +10,8 @@ import type { Logger } from '../logger.ts';
 import {
   dirExists,
   ensureWritableDir,
-  isRealDir,
   HlsOutputError,
+  isRealDir,
   listDir,
   regularFileNames,
   TEMP_FILE_PATTERN,
