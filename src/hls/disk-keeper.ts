@@ -181,8 +181,8 @@ export function createDiskKeeper(options: DiskKeeperOptions): DiskKeeper {
 
   /**
    * Recreate the output dirs if they vanished (restoring the listed files we hold, forgetting the
-   * rest). Between runs one lstat tells that the public dir is still there; `thorough` (a run
-   * begins) also proves it writable, so that an unusable dir fails the start, not a later write.
+   * rest). Usually one lstat shows that the public dir is still there; `thorough` (a run begins)
+   * also proves it writable, so that an unusable dir fails the start, not a later write.
    */
   async function ensureDirs(thorough = false): Promise<void> {
     if (!thorough && (await isRealDir(paths.publicDir))) return;
