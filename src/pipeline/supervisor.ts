@@ -44,6 +44,8 @@ const HISTORY_LIMIT = 50;
 const WATCH_INTERVAL_MS = 250;
 /** Without a monitor watcher: every how many watch ticks xrandr is asked (3 s) to notice an unplug, a replug or a geometry change. */
 const MONITOR_POLL_EVERY = 12;
+/** Pipeline errors ask xrandr for the monitors at most this often. */
+const CAPTURE_RECHECK_MIN_MS = 1000;
 /** The watch loop counts as stuck (systemd watchdog) when it has not turned for this long. */
 const WATCH_STALE_MS = 5000;
 /** Extra time a fresh pipeline gets for its first part (encoder start-up, X connection). */
@@ -128,6 +130,7 @@ export class Supervisor implements SupervisorControl {
   /** `at` of the monitor watcher's reading last looked at. */
   #lastWatchedReadingAt: number | null = null;
   #lastWatchAt = 0;
+  #captureRecheckAt = 0;
 
   constructor(deps: SupervisorDeps) {
     this.#deps = deps;
@@ -370,6 +373,7 @@ export class Supervisor implements SupervisorControl {
         break;
       case 'error':
         this.#recordError(event.type, event.message, event.element);
+        this.#recheckCaptureSoon();
         break;
       case 'eos':
         break;
@@ -447,6 +451,19 @@ export class Supervisor implements SupervisorControl {
   }
 
   /**
+   * A capture run that reports errors may have lost its monitor: ximagesrc goes on capturing a
+   * region the screen no longer has (errors from videoconvertscale, then monitor 1's picture) and
+   * does not exit. Ask xrandr at once instead of waiting for the watcher's next answer (up to 3 s),
+   * at most once a second.
+   */
+  #recheckCaptureSoon(): void {
+    const now = this.#now();
+    if (this.#mode?.kind !== 'capture' || now - this.#captureRecheckAt < CAPTURE_RECHECK_MIN_MS) return;
+    this.#captureRecheckAt = now;
+    void this.#checkCaptureChanged({ fresh: true });
+  }
+
+  /**
    * With a watcher: as soon as it has a new reading (it polls xrandr itself), so an unplug is
    * acted on within a watch tick of being seen. Without: every MONITOR_POLL_EVERY ticks (a fork).
    */
@@ -458,11 +475,11 @@ export class Supervisor implements SupervisorControl {
     return true;
   }
 
-  async #checkCaptureChanged(): Promise<void> {
+  async #checkCaptureChanged(options: { fresh?: boolean } = {}): Promise<void> {
     const current = this.#mode;
     if (!current) return;
     let reading: MonitorReading;
-    if (this.#deps.monitorWatch) {
+    if (this.#deps.monitorWatch && !options.fresh) {
       // The watcher's answer (no fork), once it is newer than what this run was planned from.
       const watched = this.#deps.monitorWatch.current();
       if (!watched || watched.at < (this.#childStartedAt ?? Number.POSITIVE_INFINITY)) return;

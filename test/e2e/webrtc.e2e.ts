@@ -24,6 +24,9 @@ async function readout(page: Page): Promise<WhepReadout> {
   return (await page.evaluate('window.__whep')) as WhepReadout;
 }
 
+/** What the supervisor decided to capture, and why it restarted: to explain a wrong picture. */
+let captureHistory = (): string => '';
+
 async function waitFor(page: Page, what: string, predicate: (r: WhepReadout) => boolean, timeoutMs = 20_000) {
   const deadline = Date.now() + timeoutMs;
   let last: WhepReadout | null = null;
@@ -33,7 +36,7 @@ async function waitFor(page: Page, what: string, predicate: (r: WhepReadout) => 
     await sleep(100);
   }
   assert.fail(
-    `${what}: not within ${timeoutMs} ms; last readout ${JSON.stringify({ ...last, frameTimes: undefined })}`,
+    `${what}: not within ${timeoutMs} ms; last readout ${JSON.stringify({ ...last, frameTimes: undefined })}\n${captureHistory()}`,
   );
 }
 
@@ -82,6 +85,15 @@ describe('WebRTC (WHEP) end to end', { timeout: 240_000 }, () => {
         webrtc: { udp_port: await freeUdpPort(), max_viewers: MAX_VIEWERS },
       },
     });
+    captureHistory = () =>
+      stack.logs
+        .filter((r) => r.level >= 30 && !/^Internal GStreamer error/.test(r.msg))
+        .slice(-60)
+        .map(
+          (r) =>
+            `${new Date(Number(r.time)).toISOString().slice(11, 23)} ${r.msg} ${JSON.stringify({ ...r, msg: undefined, time: undefined, level: undefined, pid: undefined, hostname: undefined })}`,
+        )
+        .join('\n');
     await stack.waitForPlaylist((text) => text.includes('#EXT-X-PART:'), 30_000);
     browser = await launchChromium();
   });

@@ -529,6 +529,30 @@ describe('Supervisor (fake children)', () => {
     assert.equal(h.supervisor.snapshot().restartsByReason.capture_changed, 1);
   });
 
+  it('pipeline errors make it ask xrandr at once: a lost monitor is acted on without a new watcher reading', async (t) => {
+    // The watcher still says two monitors (its next answer is seconds away); the capture run
+    // reports errors, as ximagesrc does once its region has left the screen.
+    const watched: TimedMonitorReading = { monitors: MONITORS, at: Date.now() };
+    const h = await harness({
+      config: { single_monitor_fallback: false, max_errors: 1000 },
+      monitorWatch: { current: () => watched },
+    });
+    t.after(() => h.supervisor.stop());
+    h.setChild(STREAMS, { FAKE_ERROR_ELEMENT: 'GstVideoConvertScale:videoconvertscale0' });
+    await h.supervisor.start();
+    await until('streaming', () => h.supervisor.snapshot().state === 'streaming');
+    const reads = h.monitorReads();
+    h.setChild(STREAMS);
+    h.setMonitors([MONITORS[0]!]);
+    await until('no signal', () => h.supervisor.snapshot().state === 'no_signal', 10_000);
+    assert.ok(h.monitorReads() > reads, 'xrandr was asked');
+    assert.equal(h.supervisor.snapshot().restartsByReason.capture_changed, 1);
+    assert.match(
+      h.supervisor.snapshot().recentRestarts[0]!.detail,
+      /^capture lost: monitor "auto" not found/,
+    );
+  });
+
   it('stops on request, closes the open segment and stays stopped', async () => {
     const h = await harness();
     await h.supervisor.start();
