@@ -46,6 +46,8 @@ const WATCH_INTERVAL_MS = 250;
 const MONITOR_POLL_EVERY = 12;
 /** Pipeline errors ask xrandr for the monitors at most this often. */
 const CAPTURE_RECHECK_MIN_MS = 1000;
+/** The elements that capture and convert the picture (element names as gst-launch numbers them). */
+const CAPTURE_ELEMENT = /^(ximagesrc|videoconvert)/;
 /** The watch loop counts as stuck (systemd watchdog) when it has not turned for this long. */
 const WATCH_STALE_MS = 5000;
 /** Extra time a fresh pipeline gets for its first part (encoder start-up, X connection). */
@@ -370,6 +372,7 @@ export class Supervisor implements SupervisorControl {
       case 'warning':
         this.#warningsTotal++;
         this.#log.warn({ element: event.element }, event.message);
+        if (CAPTURE_ELEMENT.test(event.element ?? '')) this.#recheckCaptureSoon();
         break;
       case 'error':
         this.#recordError(event.type, event.message, event.element);
@@ -451,10 +454,11 @@ export class Supervisor implements SupervisorControl {
   }
 
   /**
-   * A capture run that reports errors may have lost its monitor: ximagesrc goes on capturing a
-   * region the screen no longer has (errors from videoconvertscale, then monitor 1's picture) and
-   * does not exit. Ask xrandr at once instead of waiting for the watcher's next answer (up to 3 s),
-   * at most once a second.
+   * A capture run that reports errors, or warnings from its capture elements, may have lost its
+   * monitor: after an unplug ximagesrc goes on capturing a region the screen no longer has
+   * (warnings "Internal GStreamer error: code not implemented" from videoconvertscale, then
+   * monitor 1's picture) and does not exit. Ask xrandr at once instead of waiting for the
+   * watcher's next answer (up to 3 s), at most once a second.
    */
   #recheckCaptureSoon(): void {
     const now = this.#now();

@@ -529,16 +529,16 @@ describe('Supervisor (fake children)', () => {
     assert.equal(h.supervisor.snapshot().restartsByReason.capture_changed, 1);
   });
 
-  it('pipeline errors make it ask xrandr at once: a lost monitor is acted on without a new watcher reading', async (t) => {
+  it('warnings of the capture elements make it ask xrandr at once: a lost monitor is acted on without a new watcher reading', async (t) => {
     // The watcher still says two monitors (its next answer is seconds away); the capture run
-    // reports errors, as ximagesrc does once its region has left the screen.
+    // reports warnings from videoconvertscale, as it does once ximagesrc's region has left the screen.
     const watched: TimedMonitorReading = { monitors: MONITORS, at: Date.now() };
     const h = await harness({
       config: { single_monitor_fallback: false, max_errors: 1000 },
       monitorWatch: { current: () => watched },
     });
     t.after(() => h.supervisor.stop());
-    h.setChild(STREAMS, { FAKE_ERROR_ELEMENT: 'GstVideoConvertScale:videoconvertscale0' });
+    h.setChild(STREAMS, { FAKE_WARNING_ELEMENT: 'GstVideoConvertScale:videoconvertscale0' });
     await h.supervisor.start();
     await until('streaming', () => h.supervisor.snapshot().state === 'streaming');
     const reads = h.monitorReads();
