@@ -44,7 +44,7 @@ const HISTORY_LIMIT = 50;
 const WATCH_INTERVAL_MS = 250;
 /** Without a monitor watcher: every how many watch ticks xrandr is asked (3 s) to notice an unplug, a replug or a geometry change. */
 const MONITOR_POLL_EVERY = 12;
-/** Pipeline errors ask xrandr for the monitors at most this often. */
+/** Pipeline errors and capture-element warnings ask xrandr for the monitors at most this often. */
 const CAPTURE_RECHECK_MIN_MS = 1000;
 /** The elements that capture and convert the picture (element names as gst-launch numbers them). */
 const CAPTURE_ELEMENT = /^(ximagesrc|videoconvert)/;
