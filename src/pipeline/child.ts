@@ -5,9 +5,11 @@
  */
 
 import { type ChildProcess, spawn } from 'node:child_process';
+import type { Socket } from 'node:net';
 import { createInterface } from 'node:readline';
 import type { Logger } from '../logger.ts';
 import { type BusEvent, parseBusLine } from './bus-parser.ts';
+import { type MediaFifo, openMediaFifo } from './media-fifo.ts';
 
 export interface ChildExit {
   code: number | null;
@@ -30,6 +32,8 @@ export interface PipelineChildOptions {
   pictureTap?: { gray: (chunk: Buffer) => void; jpeg: (chunk: Buffer) => void };
   /** Reader of the encoded stream the pipeline writes on fd 5 (MEDIA_FD in pipeline-argv.ts). */
   onMedia?: (chunk: Buffer) => void;
+  /** Where that stream flows: a FIFO by default (see media-fifo.ts); tests pass failing ones. */
+  openMediaFifo?: () => Promise<MediaFifo>;
 }
 
 /**
@@ -39,6 +43,11 @@ export interface PipelineChildOptions {
 const DEFAULT_STOP_TIMEOUT_MS = 2000;
 /** How long a SIGKILLed pipeline may take to be gone before the supervisor stops waiting. */
 const KILL_WAIT_MS = 2000;
+/**
+ * After the process is gone, how long its media FIFO may stay open (a grandchild that inherited
+ * it) before the exit is reported without the rest.
+ */
+const MEDIA_DRAIN_MS = 500;
 
 export function describeExit(exit: Pick<ChildExit, 'code' | 'signal'>): string {
   if (exit.signal) return `killed by ${exit.signal}`;
@@ -61,27 +70,38 @@ export class PipelineChild {
     return this.#process?.pid ?? null;
   }
 
-  start(): void {
+  /** Spawns the pipeline; resolves once it runs (or failed to: onExit tells). */
+  async start(): Promise<void> {
     const command = this.#options.command ?? 'gst-launch-1.0';
     const { pictureTap: tap, onMedia } = this.#options;
-    const child = spawn(command, this.#options.argv, {
-      detached: true, // its own process group, so a stop reaches gst-launch's helpers too
-      stdio: [
-        'ignore',
-        'pipe',
-        'pipe',
-        tap ? 'pipe' : 'ignore',
-        tap ? 'pipe' : 'ignore',
-        onMedia ? 'pipe' : 'ignore',
-      ],
-      env: { ...process.env, ...this.#options.env },
-    });
+    const fifo = onMedia ? await this.#openMediaFifo() : null;
+    let child: ChildProcess;
+    try {
+      child = spawn(command, this.#options.argv, {
+        detached: true, // its own process group, so a stop reaches gst-launch's helpers too
+        stdio: [
+          'ignore',
+          'pipe',
+          'pipe',
+          tap ? 'pipe' : 'ignore',
+          tap ? 'pipe' : 'ignore',
+          fifo ? fifo.writeFd : onMedia ? 'pipe' : 'ignore',
+        ],
+        env: { ...process.env, ...this.#options.env },
+      });
+    } catch (error) {
+      fifo?.close();
+      throw error;
+    }
+    fifo?.closeWriteEnd(); // the child has its copy: the FIFO ends when the child's does
     this.#process = child;
     if (tap) {
       child.stdio[3]?.on('data', (chunk: Buffer) => tap.gray(chunk));
       child.stdio[4]?.on('data', (chunk: Buffer) => tap.jpeg(chunk));
     }
-    if (onMedia)
+    let media: Socket | null = null;
+    if (fifo && onMedia) media = fifo.read(onMedia);
+    else if (onMedia)
       (child.stdio as unknown as Array<NodeJS.ReadableStream | null>)[5]?.on('data', (chunk: Buffer) =>
         onMedia(chunk),
       );
@@ -90,21 +110,51 @@ export class PipelineChild {
       const lines = createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY });
       lines.on('line', (line) => this.#onLine(line));
     }
-    // 'close' (not 'exit') so that the last lines, which say why it ended, are parsed first.
+    // 'close' (not 'exit') so that the last lines, which say why it ended, are parsed first; and
+    // the media FIFO read to its end, so every frame the run sent is in before onExit.
     // A command that cannot be spawned emits 'error' and then 'close' too: one exit only.
+    const mediaRead = media ? this.#drained(media, child) : Promise.resolve();
     this.#exited = new Promise<ChildExit>((resolve) => {
       let exit: ChildExit | null = null;
-      const settle = (code: number | null, signal: NodeJS.Signals | null) => {
+      const settle = async (code: number | null, signal: NodeJS.Signals | null) => {
+        await mediaRead;
         exit ??= this.#finish(code, signal);
         resolve(exit);
       };
       child.once('error', (error) => {
         this.#log.error({ err: error.message }, 'pipeline process failed to run');
-        if (child.pid === undefined) settle(null, null);
+        if (child.pid === undefined) void settle(null, null);
       });
-      child.once('close', (code, signal) => settle(code, signal));
+      child.once('close', (code, signal) => void settle(code, signal));
     });
     this.#log.info({ pid: child.pid, command }, 'pipeline process started');
+  }
+
+  /** The media FIFO, or null (with a warning) to fall back to a stdio pipe: it costs more CPU, but streams. */
+  async #openMediaFifo(): Promise<MediaFifo | null> {
+    try {
+      return await (this.#options.openMediaFifo ?? openMediaFifo)();
+    } catch (error) {
+      this.#log.warn({ err: (error as Error).message }, 'reading the stream from a plain pipe instead');
+      return null;
+    }
+  }
+
+  /** Resolves when the FIFO is read to its end, or MEDIA_DRAIN_MS after the process is gone. */
+  #drained(media: Socket, child: ChildProcess): Promise<void> {
+    return new Promise<void>((resolve) => {
+      let timer: NodeJS.Timeout | undefined;
+      media.once('close', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      media.on('error', (error) =>
+        this.#log.warn({ err: error.message }, 'reading the pipeline stream failed'),
+      );
+      child.once('exit', () => {
+        timer = setTimeout(() => media.destroy(), MEDIA_DRAIN_MS);
+      });
+    });
   }
 
   #onLine(line: string): void {

@@ -335,7 +335,7 @@ export class Supervisor implements SupervisorControl {
     this.#childStartedAt = this.#now();
     this.#lastProgressAt = this.#childStartedAt;
     this.#gstState = 'NULL';
-    child.start();
+    await child.start();
     this.#setState(mode.kind === 'slate' ? 'no_signal' : 'starting');
   }
 

@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { pino } from 'pino';
 import type { BusEvent } from '../../src/pipeline/bus-parser.ts';
 import { type ChildExit, PipelineChild } from '../../src/pipeline/child.ts';
+import { openMediaFifo } from '../../src/pipeline/media-fifo.ts';
 
 const logger = pino({ level: 'silent' });
 const CHILDREN = new URL('../fixtures/children/', import.meta.url).pathname;
@@ -43,7 +44,7 @@ function child(command: string, argv: string[]) {
 describe('PipelineChild (real processes)', () => {
   it('a command that cannot be spawned is one exit, not two (node emits error, then close)', async () => {
     const { pipeline, exits } = child('/nonexistent/gst-launch-1.0', []);
-    pipeline.start();
+    await pipeline.start();
     const exit = await pipeline.stop();
     await new Promise((resolve) => setTimeout(resolve, 100));
     assert.equal(exits.length, 1);
@@ -55,7 +56,7 @@ describe('PipelineChild (real processes)', () => {
       '-c',
       'echo "ERROR: from element /GstPipeline:pipeline0/GstXImageSrc:ximagesrc0: Could not open X display for reading"; exit 3',
     ]);
-    pipeline.start();
+    await pipeline.start();
     const deadline = Date.now() + 10_000;
     while (exits.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     assert.equal(exits.length, 1);
@@ -77,11 +78,87 @@ describe('PipelineChild (real processes)', () => {
       },
       onMedia: (chunk) => media.push(chunk),
     });
-    pipeline.start();
+    await pipeline.start();
     const exit = await pipeline.exited();
     assert.equal(Buffer.concat(media).toString(), 'ts bytes and more');
     assert.equal(exit?.code, 0);
     assert.equal(bytesAtExit, 'ts bytes and more'.length, 'every byte was read when onExit ran');
+  });
+
+  it('reads the stream from a FIFO that is gone from disk once the child runs', async (t) => {
+    const dir = await mkdtemp(join(tmpdir(), 'ds-fifo-'));
+    t.after(() => rm(dir, { recursive: true, force: true }));
+    const media: Buffer[] = [];
+    let entriesWhileRunning: string[] | null = null;
+    const pipeline = new PipelineChild({
+      command: 'sh',
+      argv: ['-c', 'printf "%s" "$(readlink /proc/$$/fd/5)" >&5'],
+      logger,
+      onEvent: () => {},
+      onExit: () => {},
+      onMedia: (chunk) => media.push(chunk),
+      openMediaFifo: async () => {
+        const fifo = await openMediaFifo(dir);
+        entriesWhileRunning = await readdir(dir);
+        return fifo;
+      },
+    });
+    await pipeline.start();
+    await pipeline.exited();
+    assert.deepEqual(entriesWhileRunning, [], 'unlinked as soon as both ends were open');
+    assert.match(
+      Buffer.concat(media).toString(),
+      /\/\.desktop-streamer-media-\d+-[0-9a-f]+ \(deleted\)$/,
+      "the child's fd 5 was the unlinked FIFO",
+    );
+  });
+
+  it('falls back to a plain pipe when no FIFO can be made, and says so', async () => {
+    const media: Buffer[] = [];
+    const warnings: string[] = [];
+    const warnLogger = pino(
+      { level: 'warn' },
+      { write: (line: string) => warnings.push(JSON.parse(line).msg as string) },
+    );
+    const pipeline = new PipelineChild({
+      command: 'sh',
+      argv: ['-c', 'printf "still streams" >&5'],
+      logger: warnLogger,
+      onEvent: () => {},
+      onExit: () => {},
+      onMedia: (chunk) => media.push(chunk),
+      openMediaFifo: () => Promise.reject(new Error('mkfifo: Read-only file system')),
+    });
+    await pipeline.start();
+    await pipeline.exited();
+    assert.equal(Buffer.concat(media).toString(), 'still streams');
+    assert.deepEqual(warnings, ['reading the stream from a plain pipe instead']);
+  });
+
+  it('reports an exit soon even while a grandchild keeps the FIFO open, with what came before', async (t) => {
+    const exits: ChildExit[] = [];
+    const media: Buffer[] = [];
+    const pipeline = new PipelineChild({
+      command: 'sh',
+      // The grandchild keeps fd 5 (the FIFO's write end) but not stdout/stderr.
+      argv: ['-c', 'sleep 30 >/dev/null 2>&1 & printf "frame" >&5; exit 1'],
+      logger,
+      onEvent: () => {},
+      onExit: (exit) => exits.push(exit),
+      onMedia: (chunk) => media.push(chunk),
+    });
+    await pipeline.start();
+    const pid = pipeline.pid!;
+    t.after(() => {
+      try {
+        process.kill(-pid, 'SIGKILL');
+      } catch {}
+    });
+    const startedAt = Date.now();
+    await pipeline.exited();
+    assert.ok(Date.now() - startedAt < 3000, `the exit came ${Date.now() - startedAt} ms after the start`);
+    assert.equal(exits[0]?.code, 1);
+    assert.equal(Buffer.concat(media).toString(), 'frame');
   });
 
   it('stop() gives up waiting after SIGKILL + 2 s when the exit never shows (pipes held by a grandchild)', async (t) => {
@@ -104,7 +181,7 @@ describe('PipelineChild (real processes)', () => {
       onExit: (exit) => exits.push(exit),
       onMedia: () => {},
     });
-    pipeline.start();
+    await pipeline.start();
     const pid = pipeline.pid!;
     await until('the grandchild runs', async () => {
       grandchild = Number(await readFile(pidFile, 'utf8').catch(() => '')) || null;
