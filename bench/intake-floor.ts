@@ -5,8 +5,11 @@
  * reader that does nothing with the bytes:
  *
  *   cat          `cat > /dev/null` (the baseline: a C read loop)
- *   node-stream  Node, `process.stdin.on('data')` (what the supervisor's child.ts does)
+ *   node-stream  Node, `process.stdin.on('data')` (how child.ts read the stdio pipe before the FIFO)
  *   node-onread  Node, `new net.Socket({ fd: 0, onread })`: one reused buffer, no stream machinery
+ *                (how src/pipeline/media-fifo.ts reads)
+ *   node-onread-paused  the same, paused for 175 ms after each read (about one LL-HLS part), so the
+ *                frames of a part come in one read instead of one read each
  *
  * One reader at a time, each with its own gst child; after --warmup seconds the reader's CPU
  * (utime + stime from /proc/<pid>/stat) is taken over --seconds. Order reverses from round to round.
@@ -41,10 +44,15 @@ process.on('SIGTERM', () => { console.log(reads); process.exit(0); });`;
 const NODE_ONREAD = `const net = require('node:net'); let reads = 0;
 new net.Socket({ fd: 0, readable: true, onread: { buffer: Buffer.alloc(65536), callback: () => { reads++; } } });
 process.on('SIGTERM', () => { console.log(reads); process.exit(0); });`;
+const NODE_ONREAD_PAUSED = `const net = require('node:net'); let reads = 0;
+const socket = new net.Socket({ fd: 0, readable: true, onread: { buffer: Buffer.alloc(65536), callback: () => {
+  reads++; socket.pause(); setTimeout(() => socket.resume(), 175); } } });
+process.on('SIGTERM', () => { console.log(reads); process.exit(0); });`;
 const READERS: Record<string, [string, string[]]> = {
   cat: ['cat', []],
   'node-stream': [process.execPath, ['-e', NODE_STREAM]],
   'node-onread': [process.execPath, ['-e', NODE_ONREAD]],
+  'node-onread-paused': [process.execPath, ['-e', NODE_ONREAD_PAUSED]],
 };
 
 interface Run {
