@@ -32,7 +32,12 @@ export interface TsFrame {
 const EMPTY = Buffer.alloc(0);
 
 interface OpenFrame {
+  /** The frame's packets before the current run, as views. */
   packets: Buffer[];
+  /** The run of back-to-back video packets being read: runData[runStart, runEnd), one view when it ends. */
+  runData: Buffer | null;
+  runStart: number;
+  runEnd: number;
   pts: number;
   keyframe: boolean;
 }
@@ -91,6 +96,11 @@ export class TsFrameSplitter {
    */
   #onPacket(data: Buffer, offset: number): TsFrame | null {
     const pid = ((data[offset + 1]! & 0x1f) << 8) | data[offset + 2]!;
+    if (pid === this.#videoPid && (data[offset + 1]! & 0x40) === 0) {
+      // The rest of the open frame: most packets. No view is made for them one by one.
+      this.#continueFrame(data, offset);
+      return null;
+    }
     // A view, not a copy: a chunk from a stream is never reused, and the remainder is a copy.
     const raw = data.subarray(offset, offset + PACKET_SIZE);
     if (pid === PAT_PID) {
@@ -110,16 +120,6 @@ export class TsFrameSplitter {
       this.#between.push(raw);
       return null;
     }
-    if ((data[offset + 1]! & 0x40) === 0) {
-      // The rest of the open frame (tables muxed in the middle of it stay where they were).
-      const open = this.#open;
-      if (open) {
-        if (this.#between.length > 0) for (const packet of this.#between) open.packets.push(packet);
-        open.packets.push(raw);
-      }
-      if (this.#between.length > 0) this.#between = [];
-      return null;
-    }
     const packet = parsePacket(raw)!;
     const completed = this.#open ? this.#finish(this.#open) : null;
     const rawPts = pesPtsOf(packet.payload);
@@ -130,13 +130,46 @@ export class TsFrameSplitter {
       return completed;
     }
     const keyframe = packet.randomAccess || startsWithKeyframe(packet.payload);
-    this.#open = { packets: this.#withTables(this.#between, keyframe), pts: this.#unwrap(rawPts), keyframe };
-    this.#open.packets.push(raw);
+    this.#open = {
+      packets: this.#withTables(this.#between, keyframe),
+      runData: data,
+      runStart: offset,
+      runEnd: offset + PACKET_SIZE,
+      pts: this.#unwrap(rawPts),
+      keyframe,
+    };
     this.#between = [];
     return completed;
   }
 
+  /** A video packet in the middle of the open frame; tables muxed in the middle of it stay where they were. */
+  #continueFrame(data: Buffer, offset: number): void {
+    const open = this.#open;
+    if (this.#between.length > 0) {
+      if (open) {
+        this.#endRun(open);
+        for (const packet of this.#between) open.packets.push(packet);
+      }
+      this.#between = [];
+    }
+    if (!open) return;
+    if (open.runData === data && open.runEnd === offset) {
+      open.runEnd += PACKET_SIZE;
+      return;
+    }
+    this.#endRun(open);
+    open.runData = data;
+    open.runStart = offset;
+    open.runEnd = offset + PACKET_SIZE;
+  }
+
+  #endRun(open: OpenFrame): void {
+    if (open.runData) open.packets.push(open.runData.subarray(open.runStart, open.runEnd));
+    open.runData = null;
+  }
+
   #finish(frame: OpenFrame): TsFrame {
+    this.#endRun(frame);
     return { data: Buffer.concat(frame.packets), pts: frame.pts, keyframe: frame.keyframe };
   }
 
