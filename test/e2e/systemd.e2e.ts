@@ -243,6 +243,19 @@ describe('systemd units in a real systemd', { skip: skipReason ?? false, timeout
       },
       { timeoutMs: 30_000, intervalMs: 2000 },
     );
+    // The unit's sandbox (ProtectSystem=strict, SystemCallFilter) lets it make the media FIFO in
+    // its RuntimeDirectory: no fall back to the costlier stdio pipe.
+    const fallback = await box.exec([
+      'journalctl',
+      '-u',
+      UNIT,
+      '--no-pager',
+      '-o',
+      'cat',
+      '--grep',
+      'plain pipe',
+    ]);
+    assert.doesNotMatch(fallback.stdout, /plain pipe instead/);
   });
 
   it('the api-token credential guards the control endpoints', async () => {
