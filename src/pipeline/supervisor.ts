@@ -469,8 +469,7 @@ export class Supervisor implements SupervisorControl {
 
   /**
    * With a watcher: as soon as it has a new reading (it asks xrandr on every RandR change and
-   * every 3 s), so an unplug is acted on within a watch tick of being seen. Without: every
-   * MONITOR_POLL_EVERY ticks (a fork).
+   * every 3 s), so an unplug is acted on within a watch tick of being seen. Without: every MONITOR_POLL_EVERY ticks (a fork).
    */
   #monitorsDue(): boolean {
     if (!this.#deps.monitorWatch) return ++this.#watchTicks % MONITOR_POLL_EVERY === 0;
