@@ -76,15 +76,6 @@ interface PrometheusRules {
   data: { groups: { rules: { name: string }[] }[] };
 }
 
-/** A process's name, or null once it is gone. */
-function commOf(pid: string): string | null {
-  try {
-    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
-  } catch {
-    return null;
-  }
-}
-
 function mediaSequence(playlist: string): number {
   const value = /^#EXT-X-MEDIA-SEQUENCE:(\d+)$/m.exec(playlist)?.[1];
   assert.ok(value !== undefined, `no media sequence in:\n${playlist}`);
@@ -236,7 +227,6 @@ describe('systemd units in a real systemd', { skip: skipReason ?? false, timeout
 
     // A segment of the capture (not the slate) shows monitor 2's blue.
     const segmentFile = path.join(stage, 'segment.ts');
-    let lastSeen = 'none fetched';
     await waitFor(
       'a blue segment',
       async () => {
@@ -249,15 +239,10 @@ describe('systemd units in a real systemd', { skip: skipReason ?? false, timeout
         const segment = await box.http(PORT, new URL(last, 'http://box/hls/desktop/').pathname);
         if (segment.status !== 200) return undefined;
         await writeFile(segmentFile, segment.body);
-        const colour = dominant(await meanColour(segmentFile));
-        lastSeen = `${last}: ${colour}`;
-        return colour === 'blue' ? true : undefined;
+        return dominant(await meanColour(segmentFile)) === 'blue' ? true : undefined;
       },
       { timeoutMs: 30_000, intervalMs: 2000 },
-    ).catch(async (error: Error) => {
-      // Seen once in five runs (2026-12-03), cause unknown: say what was seen and what the unit logged.
-      throw new Error(`${error.message}; last segment ${lastSeen}; the unit's journal:\n${await journal()}`);
-    });
+    );
     // The unit's sandbox (ProtectSystem=strict, SystemCallFilter) lets it make the media FIFO in
     // its RuntimeDirectory: no fall back to the costlier stdio pipe.
     const fallback = await box.exec([
@@ -271,18 +256,6 @@ describe('systemd units in a real systemd', { skip: skipReason ?? false, timeout
       'plain pipe',
     ]);
     assert.doesNotMatch(fallback.stdout, /plain pipe instead/);
-    // The monitor watcher listens for RandR changes from inside the sandbox: an xev (x11-utils,
-    // installed by install.sh) among the unit's processes, connected once access was granted.
-    await waitFor(
-      "xev among the unit's processes",
-      async () => {
-        const procs = readFileSync(path.join(box.cgroupDir('cpu', UNIT), 'cgroup.procs'), 'utf8')
-          .trim()
-          .split('\n');
-        return procs.some((pid) => commOf(pid) === 'xev') ? true : undefined;
-      },
-      { timeoutMs: 15_000 },
-    );
   });
 
   it('the api-token credential guards the control endpoints', async () => {
