@@ -37,7 +37,6 @@ readonly PACKAGES=(
   gstreamer1.0-x
   gstreamer1.0-libav
   x11-xserver-utils
-  x11-utils
   prometheus
   prometheus-alertmanager
 )

@@ -27,7 +27,6 @@ readonly RUNTIME_PACKAGES=(
   gstreamer1.0-x
   gstreamer1.0-libav
   x11-xserver-utils
-  x11-utils
 )
 
 # Test rig (scripts/virtual-desktop.sh) and the tools the tests drive.

@@ -1,11 +1,8 @@
 /**
- * Watches the monitor layout for unplug/replug/resize. One long-lived `bash` runs
- * `xrandr --listmonitors` and prints each answer between markers: the supervisor, a large
- * process that is costly to fork, never forks for it (it was a third of its CPU when it spawned
- * xrandr itself every 3 s). The loop asks again as soon as the X server reports a RandR change
- * (`xev -root -event randr`: a plug, an unplug, a mode change), so a replugged monitor is seen
- * in a fraction of a second, not at the next poll; every few seconds otherwise, and at that pace
- * alone where there is no xev (x11-utils) or no X server to listen to.
+ * Watches the monitor layout for unplug/replug/resize. One long-lived `sh` runs
+ * `xrandr --listmonitors` every few seconds and prints each answer between markers: the
+ * supervisor, a large process that is costly to fork, never forks for the poll (it was a third
+ * of its CPU when it spawned xrandr itself every 3 s).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
@@ -20,22 +17,10 @@ export type TimedMonitorReading = MonitorReading & { at: number };
 const END = '--desktop-streamer-end--';
 
 // $1 display, $2 interval, $3 timeout (seconds). `timeout` bounds a query to a hung X server.
-// fd 3 carries xev's lines. A read that times out (status > 128) is the poll; one that gets a line
-// is a RandR change, whose burst of lines is swallowed (up to 200 of them) before asking xrandr;
-// end of file means xev is missing or lost its X server: sleep, then listen anew.
-const LOOP = `display=$1 interval=$2 limit=$3
-listen() { exec 3< <(exec xev -display "$display" -root -event randr 2>/dev/null); }
-listen
-while :; do
-  timeout "$limit" xrandr --display "$display" --listmonitors 2>&1 || echo "xrandr failed (status $?)"
+const LOOP = `while :; do
+  timeout "$3" xrandr --display "$1" --listmonitors 2>&1 || echo "xrandr failed (status $?)"
   echo "${END}"
-  if read -r -t "$interval" -u 3 _; then
-    n=0
-    while [ $n -lt 200 ] && read -r -t 0.1 -u 3 _; do n=$((n + 1)); done
-  elif [ $? -le 128 ]; then
-    sleep "$interval"
-    listen
-  fi
+  sleep "$2"
 done`;
 
 /** One answer of the loop (the lines between two markers) as a reading. Pure. */
@@ -69,10 +54,10 @@ export class MonitorWatcher {
 
   start(): void {
     this.#stopped = false;
-    const child = spawn('bash', ['-c', LOOP, 'bash', this.#display, String(this.#intervalSeconds), '3'], {
+    const child = spawn('sh', ['-c', LOOP, 'sh', this.#display, String(this.#intervalSeconds), '3'], {
       stdio: ['ignore', 'pipe', 'ignore'],
       env: this.#env ?? process.env,
-      detached: true, // its own process group, so stop() also ends xev and a sleep or xrandr in flight
+      detached: true, // its own process group, so stop() also ends a sleep or xrandr in flight
     });
     this.#child = child;
     // A failed spawn (EAGAIN under TasksMax, ENOMEM) is an 'error' event: without a listener it

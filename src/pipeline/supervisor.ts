@@ -468,8 +468,8 @@ export class Supervisor implements SupervisorControl {
   }
 
   /**
-   * With a watcher: as soon as it has a new reading (it asks xrandr on every RandR change and
-   * every 3 s), so an unplug is acted on within a watch tick of being seen. Without: every MONITOR_POLL_EVERY ticks (a fork).
+   * With a watcher: as soon as it has a new reading (it polls xrandr itself), so an unplug is
+   * acted on within a watch tick of being seen. Without: every MONITOR_POLL_EVERY ticks (a fork).
    */
   #monitorsDue(): boolean {
     if (!this.#deps.monitorWatch) return ++this.#watchTicks % MONITOR_POLL_EVERY === 0;

@@ -27,7 +27,7 @@ readonly SUITE=bookworm
 # them installed: the box has no network). Keep in step with install.sh's PACKAGES.
 readonly PKGS=systemd,systemd-sysv,dbus,libpam-systemd,libstdc++6,procps,iproute2,passwd,util-linux,\
 gstreamer1.0-tools,gstreamer1.0-plugins-base,gstreamer1.0-plugins-good,gstreamer1.0-plugins-bad,\
-gstreamer1.0-plugins-ugly,gstreamer1.0-x,gstreamer1.0-libav,x11-xserver-utils,x11-utils,prometheus,prometheus-alertmanager
+gstreamer1.0-plugins-ugly,gstreamer1.0-x,gstreamer1.0-libav,x11-xserver-utils,prometheus,prometheus-alertmanager
 readonly FORMAT=1 # bump when the rootfs layout below changes
 CACHE=${DS_BOX_CACHE:-/var/cache/desktop-streamer-test/systemd-box}
 STATE=${DS_BOX_STATE:-/var/tmp/desktop-streamer-boxes}
