@@ -227,6 +227,7 @@ describe('systemd units in a real systemd', { skip: skipReason ?? false, timeout
 
     // A segment of the capture (not the slate) shows monitor 2's blue.
     const segmentFile = path.join(stage, 'segment.ts');
+    let lastSeen = 'none fetched';
     await waitFor(
       'a blue segment',
       async () => {
@@ -239,10 +240,14 @@ describe('systemd units in a real systemd', { skip: skipReason ?? false, timeout
         const segment = await box.http(PORT, new URL(last, 'http://box/hls/desktop/').pathname);
         if (segment.status !== 200) return undefined;
         await writeFile(segmentFile, segment.body);
-        return dominant(await meanColour(segmentFile)) === 'blue' ? true : undefined;
+        const colour = dominant(await meanColour(segmentFile));
+        lastSeen = `${last}: ${colour}`;
+        return colour === 'blue' ? true : undefined;
       },
       { timeoutMs: 30_000, intervalMs: 2000 },
-    );
+    ).catch(async (error: Error) => {
+      throw new Error(`${error.message}; last segment ${lastSeen}; the unit's journal:\n${await journal()}`);
+    });
     // The unit's sandbox (ProtectSystem=strict, SystemCallFilter) lets it make the media FIFO in
     // its RuntimeDirectory: no fall back to the costlier stdio pipe.
     const fallback = await box.exec([
