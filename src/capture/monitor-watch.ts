@@ -39,6 +39,7 @@ export class MonitorWatcher {
   #current: TimedMonitorReading | null = null;
   #lines: string[] = [];
   #stopped = false;
+  readonly #listeners: Array<() => void> = [];
 
   constructor(options: {
     display: string;
@@ -81,6 +82,7 @@ export class MonitorWatcher {
       }
       this.#current = { ...readingFrom(this.#lines), at: Date.now() };
       this.#lines = [];
+      for (const listener of this.#listeners) listener();
     });
     child.once('exit', (code, signal) => {
       if (this.#child !== child) return;
@@ -93,6 +95,11 @@ export class MonitorWatcher {
   /** The newest answer, or null before the first. */
   current(): TimedMonitorReading | null {
     return this.#current;
+  }
+
+  /** `listener` is called after each new reading (current() then returns it). */
+  onReading(listener: () => void): void {
+    this.#listeners.push(listener);
   }
 
   stop(): void {

@@ -40,10 +40,16 @@ import {
 } from './types.ts';
 
 const HISTORY_LIMIT = 50;
-/** How often stalls are checked. */
-const WATCH_INTERVAL_MS = 250;
-/** Without a monitor watcher: every how many watch ticks xrandr is asked (3 s) to notice an unplug, a replug or a geometry change. */
-const MONITOR_POLL_EVERY = 12;
+/**
+ * The watch loop turns at least this often. It is not a fast poll: it wakes at the stall deadline
+ * when that comes sooner, so a stall is seen the moment it is one (a wake-up of an idle process
+ * costs CPU on a small kiosk machine; a 250 ms poll was a tenth of the supervisor's).
+ */
+const WATCH_MAX_INTERVAL_MS = 1000;
+/** Never sooner than this (a deadline already past, a clock that jumped). */
+const WATCH_MIN_INTERVAL_MS = 50;
+/** Without a monitor watcher: how often xrandr is asked, to notice an unplug, a replug or a geometry change. */
+const MONITOR_POLL_MS = 3000;
 /** Pipeline errors and capture-element warnings ask xrandr for the monitors at most this often. */
 const CAPTURE_RECHECK_MIN_MS = 1000;
 /** The elements that capture and convert the picture (element names as gst-launch numbers them). */
@@ -71,8 +77,11 @@ export interface SupervisorDeps {
   encoders: EncoderProbe;
   /** Injected for tests. */
   listMonitors?: (display: string) => Promise<Monitor[]>;
-  /** Latest monitor layout from a long-lived poller (src/capture/monitor-watch.ts); without it, xrandr is asked each time. */
-  monitorWatch?: { current(): TimedMonitorReading | null };
+  /**
+   * Latest monitor layout from a long-lived poller (src/capture/monitor-watch.ts), with a call for
+   * each new reading; without it, xrandr is asked every MONITOR_POLL_MS.
+   */
+  monitorWatch?: { current(): TimedMonitorReading | null; onReading?(listener: () => void): void };
   spawnChild?: (options: PipelineChildOptions) => Pick<PipelineChild, 'start' | 'stop' | 'kill' | 'pid'>;
   now?: () => number;
   /** Frozen/black screen detection and snapshots from a low-rate branch of the capture pipeline. */
@@ -128,7 +137,7 @@ export class Supervisor implements SupervisorControl {
   /** Serialises launches/stops so a restart never overlaps another. */
   #transition: Promise<void> = Promise.resolve();
   #generation = 0;
-  #watchTicks = 0;
+  #lastMonitorPollAt = 0;
   /** `at` of the monitor watcher's reading last looked at. */
   #lastWatchedReadingAt: number | null = null;
   #lastWatchAt = 0;
@@ -151,19 +160,19 @@ export class Supervisor implements SupervisorControl {
     this.#restartWindow = new SlidingWindow(this.#config.restart_window);
     this.#errorWindow = new SlidingWindow(this.#config.error_window);
     deps.publisher.onPart((part) => this.#onPart(part));
+    deps.monitorWatch?.onReading?.(() => this.#onMonitorReading());
   }
 
   // ---- lifecycle -------------------------------------------------------------------------
 
   async start(): Promise<void> {
     this.#lastWatchAt = this.#now();
-    this.#watchTimer = setInterval(() => void this.#watch(), WATCH_INTERVAL_MS);
-    this.#watchTimer.unref();
+    this.#scheduleWatch();
     await this.#serialise(() => this.#launch());
   }
 
   async stop(): Promise<void> {
-    if (this.#watchTimer) clearInterval(this.#watchTimer);
+    if (this.#watchTimer) clearTimeout(this.#watchTimer);
     this.#watchTimer = null;
     await this.stopStreaming();
   }
@@ -435,13 +444,35 @@ export class Supervisor implements SupervisorControl {
     if (part.independent) this.#log.debug({ part: part.uri }, 'keyframe part published');
   }
 
-  /** Stall detection and monitor changes, on a timer. */
+  /** Stall detection and monitor changes: the next turn of the watch loop (see WATCH_MAX_INTERVAL_MS). */
+  #scheduleWatch(): void {
+    const untilStall = this.#stallDeadline() - this.#now();
+    const delay = Math.max(WATCH_MIN_INTERVAL_MS, Math.min(WATCH_MAX_INTERVAL_MS, untilStall));
+    this.#watchTimer = setTimeout(() => {
+      void this.#watch();
+      // After the watch's synchronous part: a restart it began has already left the watched states.
+      if (this.#watchTimer !== null) this.#scheduleWatch();
+    }, delay);
+    this.#watchTimer.unref();
+  }
+
+  /** Limit of silence from the pipeline in the current state, in seconds, or null where none is watched. */
+  #stallLimitSeconds(): number | null {
+    if (this.#state !== 'starting' && this.#state !== 'streaming' && this.#state !== 'no_signal') return null;
+    return mediaStallSeconds(this.#config) + (this.#state === 'starting' ? STARTUP_GRACE_SECONDS : 0);
+  }
+
+  /** When the pipeline counts as stalled if no frame comes before (epoch ms; +∞ when not watched). */
+  #stallDeadline(): number {
+    const limit = this.#stallLimitSeconds();
+    return limit === null ? Number.POSITIVE_INFINITY : this.#lastProgressAt + limit * 1000 + 1;
+  }
+
   async #watch(): Promise<void> {
     const now = this.#now();
     this.#lastWatchAt = now;
-    if (this.#state === 'starting' || this.#state === 'streaming' || this.#state === 'no_signal') {
-      const limit =
-        mediaStallSeconds(this.#config) + (this.#state === 'starting' ? STARTUP_GRACE_SECONDS : 0);
+    const limit = this.#stallLimitSeconds();
+    if (limit !== null) {
       const silentFor = (now - this.#lastProgressAt) / 1000;
       if (silentFor > limit) {
         this.#child?.kill(); // a hung (even SIGSTOPped) pipeline never acts on SIGINT
@@ -449,8 +480,13 @@ export class Supervisor implements SupervisorControl {
         return;
       }
     }
+    this.#onMonitorReading();
+  }
+
+  /** A new monitor reading may be there: act on a monitor that came, went or changed. */
+  #onMonitorReading(): void {
     if ((this.#state === 'streaming' || this.#state === 'no_signal') && this.#monitorsDue())
-      await this.#checkCaptureChanged();
+      void this.#checkCaptureChanged();
   }
 
   /**
@@ -468,11 +504,16 @@ export class Supervisor implements SupervisorControl {
   }
 
   /**
-   * With a watcher: as soon as it has a new reading (it polls xrandr itself), so an unplug is
-   * acted on within a watch tick of being seen. Without: every MONITOR_POLL_EVERY ticks (a fork).
+   * With a watcher: as soon as it has a new reading (it polls xrandr itself and calls us), so an
+   * unplug is acted on as soon as it is seen. Without: every MONITOR_POLL_MS (a fork).
    */
   #monitorsDue(): boolean {
-    if (!this.#deps.monitorWatch) return ++this.#watchTicks % MONITOR_POLL_EVERY === 0;
+    if (!this.#deps.monitorWatch) {
+      const now = this.#now();
+      if (now - this.#lastMonitorPollAt < MONITOR_POLL_MS) return false;
+      this.#lastMonitorPollAt = now;
+      return true;
+    }
     const at = this.#deps.monitorWatch.current()?.at ?? null;
     if (at === this.#lastWatchedReadingAt) return false;
     this.#lastWatchedReadingAt = at;

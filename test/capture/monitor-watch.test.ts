@@ -50,10 +50,13 @@ describe('MonitorWatcher', () => {
       logger: pino({ level: 'silent' }),
       env: { ...process.env, PATH: `${dir}:${process.env.PATH}` },
     });
+    const heard: Array<ReturnType<MonitorWatcher['current']>> = [];
+    watcher.onReading(() => heard.push(watcher.current()));
     watcher.start();
     t.after(() => watcher.stop());
     const first = await until('two monitors', () => watcher.current());
     assert.ok('monitors' in first && first.monitors[1]?.name === 'DUMMY1');
+    assert.ok(heard.includes(first), 'told of the reading once current() has it');
     await writeFile(listing, `${TWO.slice(0, 2).join('\n').replace('Monitors: 2', 'Monitors: 1')}\n`);
     await until('one monitor', () => {
       const r = watcher.current();

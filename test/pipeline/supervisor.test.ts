@@ -529,6 +529,33 @@ describe('Supervisor (fake children)', () => {
     assert.equal(h.supervisor.snapshot().restartsByReason.capture_changed, 1);
   });
 
+  it('with a monitor watcher that tells of new readings: each is looked at when it comes, not at the next watch turn', async (t) => {
+    let watched: TimedMonitorReading | null = null;
+    let looks = 0;
+    const listeners: Array<() => void> = [];
+    const h = await harness({
+      config: { single_monitor_fallback: false },
+      monitorWatch: {
+        current: () => {
+          looks++;
+          return watched;
+        },
+        onReading: (listener) => listeners.push(listener),
+      },
+    });
+    t.after(() => h.supervisor.stop());
+    await h.supervisor.start();
+    await until('streaming', () => h.supervisor.snapshot().state === 'streaming');
+    assert.equal(listeners.length, 1);
+    h.setMonitors([MONITORS[0]!]);
+    watched = { monitors: [MONITORS[0]!], at: Date.now() };
+    const before = looks;
+    for (const listener of listeners) listener();
+    assert.ok(looks > before, 'the new reading was looked at right away');
+    await until('no signal', () => h.supervisor.snapshot().state === 'no_signal', 10_000);
+    assert.equal(h.supervisor.snapshot().restartsByReason.capture_changed, 1);
+  });
+
   it('warnings of the capture elements make it ask xrandr at once: a lost monitor is acted on without a new watcher reading', async (t) => {
     // The watcher still says two monitors (its next answer is seconds away); the capture run
     // reports warnings from videoconvertscale, as it does once ximagesrc's region has left the screen.
