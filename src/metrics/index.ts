@@ -59,7 +59,7 @@ const LINT_FAILING_DEFAULT_METRICS = [
   'nodejs_active_resources_total',
 ];
 
-const EVENT_LOOP_SAMPLE_MS = 500;
+const EVENT_LOOP_SAMPLE_MS = 1000;
 
 /** Builds the registry with the collectors of docs/metrics.md. Values are collected at scrape time. */
 export function createMetrics(deps: MetricsDeps): Metrics {
@@ -68,9 +68,9 @@ export function createMetrics(deps: MetricsDeps): Metrics {
   const registry = new Registry();
   if (deps.defaultMetrics ?? true) {
     // prom-client samples event-loop delay with a libuv timer every 10 ms by default: 100 wakeups
-    // a second, about half of this process's idle CPU (bench/README.md). Every 500 ms, a block
-    // of the loop shows in the histogram with a chance of its length / 500 ms, and for sure from
-    // 500 ms: enough to see a supervisor that holds up parts (≈ 200 ms) again and again.
+    // a second, about half of this process's idle CPU (bench/README.md). Once a second, a block
+    // of the loop shows in the histogram with a chance of its length / 1 s, and for sure from
+    // 1 s: enough to see a supervisor that holds up parts (≈ 200 ms) again and again.
     collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: EVENT_LOOP_SAMPLE_MS });
     // Gauges named *_total fail `promtool check metrics`; they are sum() of the per-type
     // nodejs_active_{handles,requests,resources} gauges, which stay.
