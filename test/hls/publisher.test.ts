@@ -361,8 +361,8 @@ describe('publisher on temp dirs', () => {
     await publisher.beginRun();
     for (let i = 0; i < 2; i += 1) await closeSegment(publisher, clock, i);
     disk.usedPercent = 99;
-    // Interval: max(1 s, segment_duration) = 2 s here.
-    await new Promise((resolve) => setTimeout(resolve, 2300));
+    // Interval: max(1 s, segment_duration) = 2 s here, once no segment came for that and a segment_duration more.
+    await new Promise((resolve) => setTimeout(resolve, 4300));
     assert.ok(!existsSync(path.join(publicDir, 'seg-000000000.ts')));
     assert.ok(existsSync(path.join(publicDir, 'seg-000000001.ts')));
   });
@@ -408,6 +408,21 @@ describe('files removed behind the publisher', () => {
       'replaced, not written through',
     );
     assert.deepEqual(await readFile('/etc/hostname'), hostname, 'a symlink is never followed');
+  });
+});
+
+describe('while segments are written (no cleanup timer turn)', () => {
+  test('the full pass rides along a segment at least every 10 s: a listed segment deleted by hand comes back', async (t) => {
+    const { publicDir, clock, make } = await rig(t);
+    const publisher = make({ max_segments: 20 });
+    await publisher.start();
+    await publisher.beginRun();
+    for (let i = 0; i < 3; i++) await closeSegment(publisher, clock, i);
+    await rm(path.join(publicDir, 'seg-000000001.ts'));
+    // 2 s segments: the sixth after the deletion is ≥ 10 s after the last pass.
+    for (let i = 3; i < 9; i++) await closeSegment(publisher, clock, i);
+    assert.deepEqual(await readFile(path.join(publicDir, 'seg-000000001.ts')), Buffer.alloc(1001, 1));
+    assert.equal(listedUris(publisher.playlistText()).length, 9, 'still listed');
   });
 });
 
