@@ -14,6 +14,8 @@ import {
   isRealDir,
   listDir,
   regularFileNames,
+  type StagedFile,
+  stageFile,
   TEMP_FILE_PATTERN,
   unlinkOurs,
   writeFileAtomic,
@@ -124,20 +126,34 @@ export function createDiskKeeper(options: DiskKeeperOptions): DiskKeeper {
     }
   }
 
-  async function writePlaylist(): Promise<void> {
+  function playlistError(error: unknown): HlsOutputError {
+    return new HlsOutputError(
+      `cannot write ${paths.playlistPath}: ${(error as Error).message}`,
+      paths.playlistPath,
+      { cause: error },
+    );
+  }
+
+  /** The playlist as it is now, written under a temp name (null: nothing is listed). Never rejects: a failure is returned. */
+  async function stagePlaylist(): Promise<StagedFile | HlsOutputError | null> {
     const text = window.renderPlainText();
+    if (text === null) return null;
+    return stageFile(paths.playlistPath, text).catch(playlistError);
+  }
+
+  /** Put a staged playlist in its place; with nothing listed, remove the file. */
+  async function commitPlaylist(staged: StagedFile | HlsOutputError | null): Promise<void> {
+    if (staged instanceof HlsOutputError) throw staged;
     try {
-      if (text === null) await unlinkOurs(paths.publicDir, PLAYLIST_FILE_NAME, PLAYLIST_NAME_PATTERN);
-      else await writeFileAtomic(paths.playlistPath, text);
+      if (staged === null) await unlinkOurs(paths.publicDir, PLAYLIST_FILE_NAME, PLAYLIST_NAME_PATTERN);
+      else await staged.commit();
     } catch (error) {
-      throw new HlsOutputError(
-        `cannot write ${paths.playlistPath}: ${(error as Error).message}`,
-        paths.playlistPath,
-        {
-          cause: error,
-        },
-      );
+      throw playlistError(error);
     }
+  }
+
+  async function writePlaylist(): Promise<void> {
+    await commitPlaylist(await stagePlaylist());
   }
 
   async function writeStateFile(): Promise<void> {
@@ -315,30 +331,40 @@ export function createDiskKeeper(options: DiskKeeperOptions): DiskKeeper {
     // This job does the cleanup's work: the timer waits until segments stop coming.
     scheduleCleanup(cleanupIntervalMs + options.segmentDurationSeconds * 1000);
     return serialized(async () => {
+      let playlist: Promise<StagedFile | HlsOutputError | null> | null = null;
       try {
-        await ensureDirs();
-        await measurePressure();
+        await Promise.all([ensureDirs(), measurePressure()]);
         // Segments that left the playlist go first: on a full disk the writes below need the space.
         await deleteDue(time);
+        // The three files are written side by side: each is a chain of thread-pool round trips that
+        // wakes the event loop, and parallel chains share wake-ups. Only the playlist waits: it goes
+        // in place once the segment it lists is there. The state file may run ahead of both (a
+        // restarted supervisor continues after the highest sequence anything recorded).
+        const state = writeStateFile(); // never rejects; written even if the segment is not: its sequence is used up
+        playlist = stagePlaylist();
         const target = path.join(paths.publicDir, segment.uri);
         try {
           await writeFileAtomic(target, data);
         } catch (error) {
           unwrittenSegments = true;
-          await writeStateFile(); // the sequence is used up even so: it must never be reused
           throw new HlsOutputError(`cannot write ${target}: ${(error as Error).message}`, target, {
             cause: error,
           });
+        } finally {
+          await state;
         }
+        // Listed segments whose writes failed earlier (a read-only spell): the file must not list them before they exist.
+        if (unwrittenSegments) await restoreListedFiles(await regularFileNames(paths.publicDir));
+      } catch (error) {
+        const staged = await playlist;
+        if (staged && !(staged instanceof HlsOutputError)) await staged.discard();
+        throw error;
       } finally {
         // Written or not: from here on a missing file is restored from memory (restoreListedFiles).
         pendingWrites.delete(segment.uri);
       }
-      // Listed segments whose writes failed earlier (a read-only spell): the file must not list them before they exist.
-      if (unwrittenSegments) await restoreListedFiles(await regularFileNames(paths.publicDir));
-      await writePlaylist();
+      await commitPlaylist(await playlist);
       await deleteDue(time);
-      await writeStateFile();
       if (time - lastCleanupAt >= HEAL_INTERVAL_MS) await cleanupPass();
       return segment;
     });

@@ -30,24 +30,45 @@ export function errorCode(error: unknown): string | undefined {
   return (error as NodeJS.ErrnoException | undefined)?.code;
 }
 
-/** Write `data` next to `target` and rename it over `target`: readers see the old or the new file, never half. */
-export async function writeFileAtomic(target: string, data: string | Uint8Array): Promise<void> {
-  const temp = path.join(
-    path.dirname(target),
-    `.${path.basename(target)}.${randomBytes(6).toString('hex')}.tmp`,
-  );
+/** A file written next to its target under a temp name, not yet in its place. */
+export interface StagedFile {
+  /** rename(2) it over the target: readers see the old or the new file, never half. */
+  commit(): Promise<void>;
+  /** Remove the temp file; the target stays as it was. */
+  discard(): Promise<void>;
+}
+
+/** Write `data` to a temp file next to `target` (see StagedFile). */
+export async function stageFile(target: string, data: string | Uint8Array): Promise<StagedFile> {
+  const temp = tempFileNameFor(target);
+  const discard = () => fs.rm(temp, { force: true }).catch(() => {});
   try {
     // Exclusive and O_NOFOLLOW: never written through a symlink planted under the temp name.
     await fs.writeFile(temp, data, {
       mode: 0o644,
       flag: constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
     });
-    // rename(2) replaces a symlink at `target` itself, never what it points to.
-    await fs.rename(temp, target);
   } catch (error) {
-    await fs.rm(temp, { force: true }).catch(() => {});
+    await discard();
     throw error;
   }
+  return {
+    async commit() {
+      try {
+        // rename(2) replaces a symlink at `target` itself, never what it points to.
+        await fs.rename(temp, target);
+      } catch (error) {
+        await discard();
+        throw error;
+      }
+    },
+    discard,
+  };
+}
+
+/** Write `data` next to `target` and rename it over `target`: readers see the old or the new file, never half. */
+export async function writeFileAtomic(target: string, data: string | Uint8Array): Promise<void> {
+  await (await stageFile(target, data)).commit();
 }
 
 /** rename(2); across filesystems (EXDEV) copy then unlink. */

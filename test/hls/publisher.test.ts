@@ -329,6 +329,24 @@ describe('publisher on temp dirs', () => {
     assert.equal(next?.discontinuity, true);
   });
 
+  test('a segment that cannot be written: HlsOutputError, its sequence recorded, no temp file left, the playlist file not ahead of the files', async (t) => {
+    const { dir, publicDir, clock, make } = await rig(t);
+    const publisher = make();
+    await publisher.start();
+    await publisher.beginRun();
+    await closeSegment(publisher, clock, 0);
+    await mkdir(path.join(publicDir, 'seg-000000001.ts')); // rename() over a directory fails
+    await assert.rejects(closeSegment(publisher, clock, 1), (error: unknown) => {
+      assert.ok(error instanceof HlsOutputError);
+      assert.match(error.message, /seg-000000001\.ts/);
+      return true;
+    });
+    assert.deepEqual((await readdir(publicDir)).sort(), ['playlist.m3u8', 'seg-000000000.ts', 'seg-000000001.ts']);
+    assert.deepEqual(listedUris(await readFile(path.join(publicDir, 'playlist.m3u8'), 'utf8')), ['seg-000000000.ts']);
+    const state = JSON.parse(await readFile(path.join(dir, '.state.json'), 'utf8'));
+    assert.equal(state.nextSequence, 2, 'sequence 1 is used up');
+  });
+
   test('a playlist that cannot be written: HlsOutputError, the segment is still served from memory', async (t) => {
     const { publicDir, clock, make } = await rig(t);
     const publisher = make();
