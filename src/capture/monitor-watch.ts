@@ -17,9 +17,11 @@ export type TimedMonitorReading = MonitorReading & { at: number };
 const END = '--desktop-streamer-end--';
 
 // $1 display, $2 interval, $3 timeout (seconds). `timeout` bounds a query to a hung X server.
+// Each answer goes out in one write, so the supervisor wakes once per reading.
 const LOOP = `while :; do
-  timeout "$3" xrandr --display "$1" --listmonitors 2>&1 || echo "xrandr failed (status $?)"
-  echo "${END}"
+  out=$(timeout "$3" xrandr --display "$1" --listmonitors 2>&1) || out="$out
+xrandr failed (status $?)"
+  printf '%s\\n%s\\n' "$out" "${END}"
   sleep "$2"
 done`;
 
