@@ -1,7 +1,7 @@
 /**
  * One summary line a day in the journal (uptime, restarts, what was served), as the earlier
  * system's daily cron job wrote. Segment cleanup and disk pressure need no job here: the HLS
- * publisher handles both itself every 2 s.
+ * publisher handles both itself with every segment (and every 2 s while none comes).
  */
 import type { Logger } from '../logger.ts';
 import { dailyAtProblem, nextDailyRun } from './schedule.ts';

@@ -42,8 +42,8 @@ import {
 const HISTORY_LIMIT = 50;
 /**
  * The watch loop turns at least this often. It is not a fast poll: it wakes at the stall deadline
- * when that comes sooner, so a stall is seen the moment it is one (a wake-up of an idle process
- * costs CPU on a small kiosk machine; a 250 ms poll was a tenth of the supervisor's).
+ * when that comes sooner, so a stall is seen the moment it is one (each wake-up of an otherwise
+ * idle process costs CPU; a 250 ms poll was 4 of the supervisor's ≈ 45 wake-ups a second).
  */
 const WATCH_MAX_INTERVAL_MS = 1000;
 /** Never sooner than this (a deadline already past, a clock that jumped). */
