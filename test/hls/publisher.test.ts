@@ -341,8 +341,14 @@ describe('publisher on temp dirs', () => {
       assert.match(error.message, /seg-000000001\.ts/);
       return true;
     });
-    assert.deepEqual((await readdir(publicDir)).sort(), ['playlist.m3u8', 'seg-000000000.ts', 'seg-000000001.ts']);
-    assert.deepEqual(listedUris(await readFile(path.join(publicDir, 'playlist.m3u8'), 'utf8')), ['seg-000000000.ts']);
+    assert.deepEqual((await readdir(publicDir)).sort(), [
+      'playlist.m3u8',
+      'seg-000000000.ts',
+      'seg-000000001.ts',
+    ]);
+    assert.deepEqual(listedUris(await readFile(path.join(publicDir, 'playlist.m3u8'), 'utf8')), [
+      'seg-000000000.ts',
+    ]);
     const state = JSON.parse(await readFile(path.join(dir, '.state.json'), 'utf8'));
     assert.equal(state.nextSequence, 2, 'sequence 1 is used up');
   });
