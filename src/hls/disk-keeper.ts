@@ -365,7 +365,10 @@ export function createDiskKeeper(options: DiskKeeperOptions): DiskKeeper {
       }
       await commitPlaylist(await playlist);
       await deleteDue(time);
-      if (time - lastCleanupAt >= HEAL_INTERVAL_MS) await cleanupPass();
+      if (time - lastCleanupAt >= HEAL_INTERVAL_MS) {
+        // The segment is written: a failed pass is the cleanup's failure, as on the timer, not this segment's.
+        await cleanupPass().catch((error: unknown) => log.error({ err: error }, 'HLS cleanup failed'));
+      }
       return segment;
     });
   }
