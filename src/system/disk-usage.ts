@@ -2,8 +2,9 @@
  * Filesystem usage from statfs(2), for the HLS publisher's disk pressure, /api/status and the
  * host metrics: one reading, the same arithmetic as `df` (reserved blocks count as used).
  */
-import { readFile, realpath, statfs } from 'node:fs/promises';
+import { realpath, statfs } from 'node:fs/promises';
 import path from 'node:path';
+import { readProcFile } from './procfs.ts';
 
 export interface FilesystemUsage {
   sizeBytes: number;
@@ -84,12 +85,18 @@ export interface FilesystemReading extends FilesystemUsage {
   mountpoint: string;
 }
 
+/** /proc/self/mounts, or '' where it is unreadable (every file then counts as on "/"). */
+function readMounts(procRoot: string): string {
+  try {
+    return readProcFile(path.join(procRoot, 'self', 'mounts'));
+  } catch {
+    return '';
+  }
+}
+
 /** The filesystem holding `file` (or its nearest existing ancestor) with its mount point. */
 export async function filesystemOf(file: string, procRoot = '/proc'): Promise<FilesystemReading> {
   const existing = await nearestExistingRealPath(file);
-  const [usage, mounts] = await Promise.all([
-    statfsUsage(existing),
-    readFile(path.join(procRoot, 'self', 'mounts'), 'utf8').catch(() => ''),
-  ]);
-  return { mountpoint: mountpointOf(mounts, existing), ...usage };
+  const usage = await statfsUsage(existing);
+  return { mountpoint: mountpointOf(readMounts(procRoot), existing), ...usage };
 }

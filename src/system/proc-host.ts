@@ -5,9 +5,9 @@
  * before, shells out to `cat | grep` for CPU and per interface for network on every call, and
  * loading it cost ≈ 11 MB of resident memory (bench/README.md).
  */
-import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { readProcFile } from './procfs.ts';
 
 /** Cumulative CPU time of all CPUs, in any one unit (USER_HZ ticks or ms). */
 export interface CpuTimes {
@@ -39,7 +39,7 @@ export function busyRatio(previous: CpuTimes, current: CpuTimes): number {
 /** /proc/stat's totals, or os.cpus() where /proc is unreadable (other kernels). */
 export async function readCpuTimes(procRoot = '/proc'): Promise<CpuTimes> {
   try {
-    const times = parseProcStat(await readFile(path.join(procRoot, 'stat'), 'utf8'));
+    const times = parseProcStat(readProcFile(path.join(procRoot, 'stat')));
     if (times) return times;
   } catch {
     // fall through to the portable reading
@@ -82,7 +82,7 @@ export function parseNetDev(text: string): NetDevCounters[] {
 
 /** Network byte counters of every interface the kernel lists. */
 export async function readNetDev(procRoot = '/proc'): Promise<NetDevCounters[]> {
-  return parseNetDev(await readFile(path.join(procRoot, 'net', 'dev'), 'utf8'));
+  return parseNetDev(readProcFile(path.join(procRoot, 'net', 'dev')));
 }
 
 export interface MemoryReading {
@@ -106,7 +106,7 @@ export function parseMeminfo(text: string): MemoryReading | null {
 /** /proc/meminfo, or os.totalmem()/os.freemem() where it is unreadable (other kernels). */
 export async function readMemory(procRoot = '/proc'): Promise<MemoryReading> {
   try {
-    const memory = parseMeminfo(await readFile(path.join(procRoot, 'meminfo'), 'utf8'));
+    const memory = parseMeminfo(readProcFile(path.join(procRoot, 'meminfo')));
     if (memory) return memory;
   } catch {
     // fall through to the portable reading

@@ -2,8 +2,8 @@
  * One process's CPU time, resident memory and threads from /proc/<pid>/{stat,status}: pure
  * parsers plus thin readers (the gst child's metrics, the supervisor's and child's RSS in /api/health).
  */
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { readProcFile } from './procfs.ts';
 
 /** Linux USER_HZ: the unit of utime/stime in /proc/<pid>/stat (100 on every mainstream architecture). */
 export const CLOCK_TICKS_PER_SECOND = 100;
@@ -53,7 +53,7 @@ export function parseStatus(status: string): { residentBytes: number; threads: n
 /** Resident memory of a process in bytes; null when it is gone, unreadable or a zombie. */
 export async function processRssBytes(pid: number, procRoot = '/proc'): Promise<number | null> {
   try {
-    return parseVmRssBytes(await readFile(join(procRoot, String(pid), 'status'), 'utf8'));
+    return parseVmRssBytes(readProcFile(join(procRoot, String(pid), 'status')));
   } catch {
     return null;
   }
@@ -69,10 +69,8 @@ export async function readProcessStats(
   let stat: string;
   let status: string;
   try {
-    [stat, status] = await Promise.all([
-      readFile(join(dir, 'stat'), 'utf8'),
-      readFile(join(dir, 'status'), 'utf8'),
-    ]);
+    stat = readProcFile(join(dir, 'stat'));
+    status = readProcFile(join(dir, 'status'));
   } catch (error) {
     if (
       (error as NodeJS.ErrnoException).code === 'ENOENT' ||
