@@ -16,18 +16,13 @@
  *   node --import tsx bench/intake-cadence.ts [--rounds 3] [--seconds 40] [--warmup 10]
  */
 import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { closeSync, constants, openSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
-import { buildCaptureArgs, MEDIA_FD } from '../src/capture/pipeline-argv.ts';
+import { MEDIA_FD } from '../src/capture/pipeline-argv.ts';
 import { runCommand } from '../src/system/run-command.ts';
-import { capturePlan } from '../test/fixtures/capture-plan.ts';
-import { startRig } from '../test/helpers/rig.ts';
-import { loadAverage, readProc } from './lib/proc.ts';
-import { writeResults } from './lib/results.ts';
+import { runReaderRounds } from './lib/reader-rounds.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -63,14 +58,6 @@ const READERS: Record<string, string> = {
   'timer-200ms': onTimer(200),
 };
 
-interface Run {
-  round: number;
-  reader: string;
-  cpuPercentOfOneCore: number;
-  readsPerSecond: number | null;
-  load1: number;
-}
-
 /** A FIFO opened at both ends (the read end non-blocking) and unlinked, as media-fifo.ts does. */
 async function fifo(): Promise<{ readFd: number; writeFd: number }> {
   const path = join(tmpdir(), `.intake-cadence-${process.pid}`);
@@ -84,64 +71,25 @@ async function fifo(): Promise<{ readFd: number; writeFd: number }> {
   }
 }
 
-async function measure(name: string, argv: string[], display: string): Promise<Omit<Run, 'round'>> {
+/** The reader with the FIFO's read end as its fd READER_FD, gst with the write end as fd MEDIA_FD. */
+async function start(name: string, argv: string[], display: string) {
   const { readFd, writeFd } = await fifo();
   const reader = spawn(process.execPath, ['-e', READERS[name]!], {
     stdio: ['ignore', 'pipe', 'inherit', readFd],
   });
-  let printed = '';
-  reader.stdout!.on('data', (chunk: Buffer) => {
-    printed += chunk.toString();
-  });
-  const readerExited = once(reader, 'exit');
   const stdio: Array<'ignore' | number> = Array.from({ length: MEDIA_FD + 1 }, () => 'ignore');
   stdio[MEDIA_FD] = writeFd;
   const gst = spawn('gst-launch-1.0', argv, { stdio, env: { ...process.env, DISPLAY: display } });
   closeSync(readFd); // both ends live in the children only
   closeSync(writeFd);
-  try {
-    await sleep(WARMUP * 1000);
-    const before = readProc(reader.pid!);
-    await sleep(SECONDS * 1000);
-    const after = readProc(reader.pid!);
-    const elapsedSeconds = (after.atMs - before.atMs) / 1000;
-    reader.kill('SIGTERM');
-    await Promise.race([readerExited, sleep(3000)]);
-    const reads = Number.parseInt(printed, 10);
-    return {
-      reader: name,
-      cpuPercentOfOneCore:
-        Math.round(((after.cpuSeconds - before.cpuSeconds) / elapsedSeconds) * 10_000) / 100,
-      readsPerSecond: Number.isNaN(reads) ? null : Math.round((reads / (WARMUP + SECONDS)) * 10) / 10,
-      load1: loadAverage()[0],
-    };
-  } finally {
-    gst.kill('SIGKILL');
-    reader.kill('SIGKILL');
-  }
+  return { reader, gst };
 }
 
-const rig = await startRig();
-const runs: Run[] = [];
-try {
-  const plan = capturePlan({ display: rig.display, encoder: { element: 'x264enc', reason: 'bench' } });
-  const argv = buildCaptureArgs(plan);
-  for (let round = 1; round <= ROUNDS; round++) {
-    const order = round % 2 === 1 ? Object.keys(READERS) : Object.keys(READERS).reverse();
-    for (const name of order) {
-      const run = { round, ...(await measure(name, argv, rig.display)) };
-      runs.push(run);
-      console.log(JSON.stringify(run));
-    }
-  }
-} finally {
-  await rig.stop();
-}
-const command = `node --import tsx bench/intake-cadence.ts --rounds ${ROUNDS} --seconds ${SECONDS} --warmup ${WARMUP}`;
-const cpuPercentOfOneCore = Object.fromEntries(
-  Object.keys(READERS).map((name) => [
-    name,
-    runs.filter((r) => r.reader === name).map((r) => r.cpuPercentOfOneCore),
-  ]),
-);
-console.log(writeResults('intake-cadence', { command, cpuPercentOfOneCore }, runs));
+await runReaderRounds({
+  bench: 'intake-cadence',
+  command: `node --import tsx bench/intake-cadence.ts --rounds ${ROUNDS} --seconds ${SECONDS} --warmup ${WARMUP}`,
+  readers: Object.keys(READERS),
+  rounds: ROUNDS,
+  window: { warmupSeconds: WARMUP, seconds: SECONDS },
+  start,
+});

@@ -17,15 +17,10 @@
  *   node --import tsx bench/intake-floor.ts [--rounds 2] [--seconds 60] [--warmup 10]
  */
 import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import type { Writable } from 'node:stream';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
-import { buildCaptureArgs, MEDIA_FD } from '../src/capture/pipeline-argv.ts';
-import { capturePlan } from '../test/fixtures/capture-plan.ts';
-import { startRig } from '../test/helpers/rig.ts';
-import { loadAverage, readProc } from './lib/proc.ts';
-import { writeResults } from './lib/results.ts';
+import { MEDIA_FD } from '../src/capture/pipeline-argv.ts';
+import { runReaderRounds } from './lib/reader-rounds.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -55,71 +50,22 @@ const READERS: Record<string, [string, string[]]> = {
   'node-onread-paused': [process.execPath, ['-e', NODE_ONREAD_PAUSED]],
 };
 
-interface Run {
-  round: number;
-  reader: string;
-  cpuPercentOfOneCore: number;
-  readsPerSecond: number | null;
-  load1: number;
-}
-
-/** The reader's CPU over the window, and its reads per second when it counts them. */
-async function measure(name: string, argv: string[], display: string): Promise<Omit<Run, 'round'>> {
+/** The reader, with gst writing its TS to fd MEDIA_FD, as under the supervisor: here the reader's stdin. */
+async function start(name: string, argv: string[], display: string) {
   const [command, readerArgs] = READERS[name]!;
   const reader = spawn(command, readerArgs, { stdio: ['pipe', 'pipe', 'inherit'] });
-  let printed = '';
-  reader.stdout!.on('data', (chunk: Buffer) => {
-    printed += chunk.toString();
-  });
-  const readerExited = once(reader, 'exit');
-  // gst writes its TS to fd MEDIA_FD, as under the supervisor: here that is the reader's stdin.
   const stdio: Array<'ignore' | Writable> = Array.from({ length: MEDIA_FD + 1 }, () => 'ignore');
   stdio[MEDIA_FD] = reader.stdin!;
   const gst = spawn('gst-launch-1.0', argv, { stdio, env: { ...process.env, DISPLAY: display } });
   reader.stdin!.destroy(); // the write end lives in gst only
-  try {
-    await sleep(WARMUP * 1000);
-    const before = readProc(reader.pid!);
-    await sleep(SECONDS * 1000);
-    const after = readProc(reader.pid!);
-    const elapsedSeconds = (after.atMs - before.atMs) / 1000;
-    reader.kill('SIGTERM');
-    await readerExited;
-    const reads = Number.parseInt(printed, 10);
-    return {
-      reader: name,
-      cpuPercentOfOneCore:
-        Math.round(((after.cpuSeconds - before.cpuSeconds) / elapsedSeconds) * 10_000) / 100,
-      readsPerSecond: Number.isNaN(reads) ? null : Math.round((reads / (WARMUP + SECONDS)) * 10) / 10,
-      load1: loadAverage()[0],
-    };
-  } finally {
-    gst.kill('SIGKILL');
-    reader.kill('SIGKILL');
-  }
+  return { reader, gst };
 }
 
-const rig = await startRig();
-const runs: Run[] = [];
-try {
-  const plan = capturePlan({ display: rig.display, encoder: { element: 'x264enc', reason: 'bench' } });
-  const argv = buildCaptureArgs(plan);
-  for (let round = 1; round <= ROUNDS; round++) {
-    const order = round % 2 === 1 ? Object.keys(READERS) : Object.keys(READERS).reverse();
-    for (const name of order) {
-      const run = { round, ...(await measure(name, argv, rig.display)) };
-      runs.push(run);
-      console.log(JSON.stringify(run));
-    }
-  }
-} finally {
-  await rig.stop();
-}
-const command = `node --import tsx bench/intake-floor.ts --rounds ${ROUNDS} --seconds ${SECONDS} --warmup ${WARMUP}`;
-const cpuPercentOfOneCore = Object.fromEntries(
-  Object.keys(READERS).map((name) => [
-    name,
-    runs.filter((r) => r.reader === name).map((r) => r.cpuPercentOfOneCore),
-  ]),
-);
-console.log(writeResults('intake-floor', { command, cpuPercentOfOneCore }, runs));
+await runReaderRounds({
+  bench: 'intake-floor',
+  command: `node --import tsx bench/intake-floor.ts --rounds ${ROUNDS} --seconds ${SECONDS} --warmup ${WARMUP}`,
+  readers: Object.keys(READERS),
+  rounds: ROUNDS,
+  window: { warmupSeconds: WARMUP, seconds: SECONDS },
+  start,
+});
