@@ -21,6 +21,7 @@ import { createHlsPublisher } from './hls/publisher.ts';
 import { acquireInstanceLock, InstanceLockedError } from './instance-lock.ts';
 import { createLogger, type Logger, LogRing } from './logger.ts';
 import { startDailySummary } from './maintenance/index.ts';
+import { FrameDemand } from './media/frame-demand.ts';
 import { createMetrics } from './metrics/index.ts';
 import { PictureTap } from './picture/tap.ts';
 import { killOrphanPipeline, writePipelinePidFile } from './pipeline/orphans.ts';
@@ -143,6 +144,8 @@ async function run(configPath: string | undefined, env: NodeJS.ProcessEnv, logge
   const webrtc = config.webrtc.enabled
     ? new WebRtcService(config.webrtc, { bindAddress: config.bind_address, logger: log })
     : null;
+  // Low-Latency HLS requests and WebRTC viewers make the supervisor read each frame as it is made.
+  const frameDemand = new FrameDemand(webrtc ? { realtimeViewers: () => webrtc.fanout.viewerCount } : {});
   const picture = new PictureTap();
   const monitorWatch = new MonitorWatcher({ display, intervalSeconds: 3, logger: log });
   monitorWatch.start();
@@ -161,6 +164,7 @@ async function run(configPath: string | undefined, env: NodeJS.ProcessEnv, logge
     picture,
     monitorWatch,
     ...(webrtc ? { video: webrtc.video } : {}),
+    frameDemand,
     onStateChange: (state, snapshot) => {
       void notifier.status(`${state}${snapshot.capture ? ` ${snapshot.capture.monitor.name}` : ''}`);
       if (!ready && (state === 'streaming' || state === 'no_signal')) {
@@ -183,6 +187,7 @@ async function run(configPath: string | undefined, env: NodeJS.ProcessEnv, logge
     picture,
     ...(webrtc ? { webrtc } : {}),
     hlsViewers: () => hlsClients.count(Date.now()),
+    everyFrame: () => frameDemand.everyFrame(),
     version: VERSION,
     gstreamerVersion: gstVersion,
     kioskName,
@@ -207,9 +212,15 @@ async function run(configPath: string | undefined, env: NodeJS.ProcessEnv, logge
           served.bytes += bytes;
         },
         lowLatency: {
-          waitForMedia: (msn, part, timeoutMs) => publisher.waitForMedia(msn, part, timeoutMs),
+          waitForMedia: (msn, part, timeoutMs) => {
+            frameDemand.noteLowLatencyRequest();
+            return publisher.waitForMedia(msn, part, timeoutMs);
+          },
           liveEdge: () => publisher.liveEdge(),
-          partData: (name) => publisher.partData(name),
+          partData: (name) => {
+            frameDemand.noteLowLatencyRequest();
+            return publisher.partData(name);
+          },
           blockTimeoutMs: () => 3 * publisher.snapshot().targetDurationSeconds * 1000,
         },
       }),

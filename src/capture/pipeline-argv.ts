@@ -4,7 +4,7 @@
  *
  *   ximagesrc (the monitor's rectangle) → rate caps → leaky queue → videorate → convert+scale to the output
  *   size → watchdog (errors the pipeline when buffers stop) → H.264 encoder → h264parse →
- *   mpegtsmux → fdsink on MEDIA_FD: the supervisor cuts parts and segments from that stream
+ *   mpegtsmux → queue → fdsink on MEDIA_FD: the supervisor cuts parts and segments from that stream
  *   itself (src/media/), as the frames arrive.
  */
 import { TAP_GRAY_HEIGHT, TAP_GRAY_WIDTH, TAP_JPEG_HEIGHT, TAP_JPEG_WIDTH } from '../picture/tap.ts';
@@ -65,6 +65,8 @@ function convertArgs(element: EncoderElement, plan: CapturePlan): string[] {
 
 /** File descriptor of the child on which it writes the MPEG-TS stream. */
 export const MEDIA_FD = 5;
+/** 8 MiB: half a minute of the default 2 Mbit/s, far more than a paced read ever leaves. */
+const MEDIA_QUEUE_BYTES = 8 * 1024 * 1024;
 
 function tail(plan: CapturePlan): string[] {
   return [
@@ -81,6 +83,13 @@ function tail(plan: CapturePlan): string[] {
     'video/x-h264,stream-format=byte-stream,alignment=au',
     '!',
     'mpegtsmux',
+    '!',
+    // Holds what the pipe cannot while the supervisor reads on a timer (src/pipeline/media-fifo.ts):
+    // the encoder never waits for it. Only a reader gone for many seconds would make it block.
+    'queue',
+    'max-size-buffers=0',
+    'max-size-time=0',
+    `max-size-bytes=${MEDIA_QUEUE_BYTES}`,
     '!',
     // sync=false: write each frame the moment it is muxed (no clock wait: the stream is live already).
     'fdsink',

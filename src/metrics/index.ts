@@ -27,6 +27,8 @@ export interface MetricsDeps {
   webrtc?: WebRtcCollectorDeps['webrtc'];
   /** Distinct clients that fetched the HLS playlist recently. */
   hlsViewers?: () => number;
+  /** Whether a viewer needs each frame as it is made (src/media/frame-demand.ts). */
+  everyFrame?: () => boolean;
   version: string;
   gstreamerVersion: string;
   kioskName: string;
@@ -95,6 +97,7 @@ export function createMetrics(deps: MetricsDeps): Metrics {
     viewersCollector({
       ...(deps.hlsViewers ? { hlsViewers: deps.hlsViewers } : {}),
       ...(deps.webrtc ? { webrtcViewers: () => deps.webrtc!.snapshot().viewers } : {}),
+      ...(deps.everyFrame ? { everyFrame: deps.everyFrame } : {}),
     }),
   );
   scrape.add(webRtcCollector({ webrtc: deps.webrtc }));

@@ -5,11 +5,10 @@
  */
 
 import { type ChildProcess, spawn } from 'node:child_process';
-import type { Socket } from 'node:net';
 import { createInterface } from 'node:readline';
 import type { Logger } from '../logger.ts';
 import { type BusEvent, parseBusLine } from './bus-parser.ts';
-import { type MediaFifo, openMediaFifo } from './media-fifo.ts';
+import { type MediaFifo, type MediaReader, openMediaFifo } from './media-fifo.ts';
 
 export interface ChildExit {
   code: number | null;
@@ -32,6 +31,8 @@ export interface PipelineChildOptions {
   pictureTap?: { gray: (chunk: Buffer) => void; jpeg: (chunk: Buffer) => void };
   /** Reader of the encoded stream the pipeline writes on fd 5 (MEDIA_FD in pipeline-argv.ts). */
   onMedia?: (chunk: Buffer) => void;
+  /** Whether a viewer needs each frame at once (FrameDemand); when not, the FIFO is drained on a timer. */
+  everyFrame?: () => boolean;
   /** Where that stream flows: a FIFO by default (see media-fifo.ts); tests pass failing ones. */
   openMediaFifo?: () => Promise<MediaFifo>;
 }
@@ -99,8 +100,12 @@ export class PipelineChild {
       child.stdio[3]?.on('data', (chunk: Buffer) => tap.gray(chunk));
       child.stdio[4]?.on('data', (chunk: Buffer) => tap.jpeg(chunk));
     }
-    let media: Socket | null = null;
-    if (fifo && onMedia) media = fifo.read(onMedia);
+    let media: MediaReader | null = null;
+    if (fifo && onMedia)
+      media = fifo.read(onMedia, {
+        ...(this.#options.everyFrame && { everyFrame: this.#options.everyFrame }),
+        onError: (error) => this.#log.warn({ err: error.message }, 'reading the pipeline stream failed'),
+      });
     else if (onMedia)
       (child.stdio as unknown as Array<NodeJS.ReadableStream | null>)[5]?.on('data', (chunk: Buffer) =>
         onMedia(chunk),
@@ -141,20 +146,14 @@ export class PipelineChild {
   }
 
   /** Resolves when the FIFO is read to its end, or MEDIA_DRAIN_MS after the process is gone. */
-  #drained(media: Socket, child: ChildProcess): Promise<void> {
-    return new Promise<void>((resolve) => {
-      let timer: NodeJS.Timeout | undefined;
-      media.once('close', () => {
-        clearTimeout(timer);
-        resolve();
-      });
-      media.on('error', (error) =>
-        this.#log.warn({ err: error.message }, 'reading the pipeline stream failed'),
-      );
-      child.once('exit', () => {
-        timer = setTimeout(() => media.destroy(), MEDIA_DRAIN_MS);
-      });
+  async #drained(media: MediaReader, child: ChildProcess): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    child.once('exit', () => {
+      media.drain(); // its last bytes now, not at the next paced read
+      timer = setTimeout(() => media.destroy(), MEDIA_DRAIN_MS);
     });
+    await media.closed;
+    clearTimeout(timer);
   }
 
   #onLine(line: string): void {

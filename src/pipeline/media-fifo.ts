@@ -1,12 +1,19 @@
 /**
- * The pipe on which a pipeline child writes its encoded stream (MEDIA_FD), read with
- * `net.Socket`'s `onread`: one reused buffer and no stream machinery, about half the CPU of a
- * `'data'` listener on the child's stdio pipe (bench/intake-floor.ts). Node can only hand it a
- * pipe it made itself, so this is a FIFO (Node has no pipe(2)): made with mkfifo, opened at both
- * ends, and unlinked at once, so nothing is left on disk and a later run never shares it.
+ * The pipe on which a pipeline child writes its encoded stream (MEDIA_FD). Node can only hand a
+ * child a pipe it made itself, so this is a FIFO (Node has no pipe(2)): made with mkfifo, opened
+ * at both ends, and unlinked at once, so nothing is left on disk and a later run never shares it.
+ *
+ * It is read at one of two cadences, chosen again at every read (`everyFrame`):
+ * - every frame as it is made, while a viewer needs that (Low-Latency HLS, WebRTC):
+ *   `net.Socket`'s `onread`, one reused buffer and no stream machinery, about half the CPU of a
+ *   `'data'` listener on the child's stdio pipe (bench/intake-floor.ts);
+ * - otherwise drained every PACED_READ_INTERVAL_MS with `readSync` on the non-blocking read end,
+ *   which is then out of the event loop: a fifth of the wake-ups at 15 fps
+ *   (bench/intake-cadence.ts). The pipeline queues what the pipe cannot hold meanwhile
+ *   (pipeline-argv.ts), so its encoder never waits for this reader.
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, constants, openSync } from 'node:fs';
+import { closeSync, constants, openSync, readSync } from 'node:fs';
 import { unlink } from 'node:fs/promises';
 import { type OnReadOpts, Socket, type SocketConstructorOpts } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -18,13 +25,30 @@ export interface MediaFifo {
   readonly writeFd: number;
   closeWriteEnd(): void;
   /** Starts reading: every chunk is a fresh Buffer the callee may keep. */
-  read(onData: (chunk: Buffer) => void): Socket;
+  read(onData: (chunk: Buffer) => void, options?: MediaReadOptions): MediaReader;
   /** Closes both ends (when the child was never started). */
   close(): void;
 }
 
+export interface MediaReadOptions {
+  /** Asked as the stream is read: false lets it be drained on a timer. Default: always true. */
+  everyFrame?: () => boolean;
+  onError?: (error: Error) => void;
+}
+
+export interface MediaReader {
+  /** Resolves once the FIFO was read to its end (every write end closed) or destroyed. */
+  readonly closed: Promise<void>;
+  /** Read what the FIFO holds now, not at the next timer: the writer has exited. */
+  drain(): void;
+  /** Stop reading and close the read end (a grandchild still holds the write end). */
+  destroy(): void;
+}
+
 /** One read takes what a pipe holds at most. */
 const READ_BUFFER_BYTES = 64 * 1024;
+/** About one Low-Latency HLS part at 15 fps: a plain-HLS segment is listed at most this much later. */
+export const PACED_READ_INTERVAL_MS = 333;
 
 /**
  * A directory only this service writes to: systemd's RuntimeDirectory (tmpfs, so a full disk
@@ -67,25 +91,9 @@ function fifoEnds(readFd: number, writeFd: number): MediaFifo {
   return {
     writeFd,
     closeWriteEnd,
-    read(onData) {
+    read(onData, options = {}) {
       reading = true;
-      const buffer = Buffer.allocUnsafe(READ_BUFFER_BYTES);
-      const onread: OnReadOpts = {
-        buffer,
-        callback: (bytes) => {
-          onData(Buffer.from(buffer.subarray(0, bytes)));
-          return true;
-        },
-      };
-      // Node's Socket takes `onread` (documented for net.Socket and net.connect); @types/node
-      // declares it for net.connect only.
-      const options: SocketConstructorOpts & { onread: OnReadOpts } = {
-        fd: readFd,
-        readable: true,
-        writable: false,
-        onread,
-      };
-      return new Socket(options);
+      return startReading(readFd, onData, options);
     },
     close() {
       closeWriteEnd();
@@ -93,4 +101,75 @@ function fifoEnds(readFd: number, writeFd: number): MediaFifo {
       reading = true;
     },
   };
+}
+
+function startReading(
+  readFd: number,
+  onData: (chunk: Buffer) => void,
+  { everyFrame = () => true, onError }: MediaReadOptions,
+): MediaReader {
+  const buffer = Buffer.allocUnsafe(READ_BUFFER_BYTES);
+  const take = (bytes: number) => onData(Buffer.from(buffer.subarray(0, bytes)));
+  let timer: NodeJS.Timeout | null = null;
+  const pace = () => {
+    timer ??= setInterval(() => {
+      drain();
+      if (timer !== null && everyFrame()) {
+        stopPacing();
+        socket.resume();
+      }
+    }, PACED_READ_INTERVAL_MS);
+  };
+  const stopPacing = () => {
+    if (timer !== null) clearInterval(timer);
+    timer = null;
+  };
+  const onread: OnReadOpts = {
+    buffer,
+    callback: (bytes) => {
+      take(bytes);
+      if (everyFrame()) return true;
+      pace();
+      return false; // Node stops reading the socket: the fd leaves the event loop
+    },
+  };
+  // Node's Socket takes `onread` (documented for net.Socket and net.connect); @types/node
+  // declares it for net.connect only. pauseOnCreate: the first read is a paced one or a resume().
+  const socketOptions: SocketConstructorOpts & { onread: OnReadOpts; pauseOnCreate: boolean } = {
+    fd: readFd,
+    readable: true,
+    writable: false,
+    onread,
+    pauseOnCreate: true,
+  };
+  const socket = new Socket(socketOptions);
+  if (onError) socket.on('error', onError);
+  const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+  const destroy = () => {
+    stopPacing();
+    socket.destroy();
+  };
+  // Until the pipe is empty (EAGAIN) or at its end. Paced only: a reading socket sees the end itself.
+  function drain(): void {
+    if (timer === null) return;
+    for (;;) {
+      let bytes: number;
+      try {
+        bytes = readSync(readFd, buffer);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'EAGAIN') return;
+        onError?.(error as Error);
+        destroy();
+        return;
+      }
+      if (bytes === 0) {
+        destroy(); // every write end is closed
+        return;
+      }
+      take(bytes);
+    }
+  }
+  if (everyFrame()) socket.resume();
+  else pace();
+  return { closed, drain, destroy };
 }

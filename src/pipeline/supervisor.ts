@@ -88,6 +88,8 @@ export interface SupervisorDeps {
   picture?: PictureTap;
   /** Every encoded frame, for WebRTC viewers (src/webrtc/video-fanout.ts); told when a new run starts. */
   video?: { newRun(): void; pushFrame(frame: TsFrame): void };
+  /** Whether a viewer needs each frame at once (src/media/frame-demand.ts); without it, always. */
+  frameDemand?: { everyFrame(): boolean };
   /** Called on every state change (sd_notify STATUS=, READY=1). */
   onStateChange?: (state: SupervisorState, snapshot: SupervisorSnapshot) => void;
 }
@@ -338,6 +340,7 @@ export class Supervisor implements SupervisorControl {
         if (generation === this.#generation) this.#onExit(exit);
       },
       onMedia: (chunk) => media.push(chunk),
+      ...(this.#deps.frameDemand && { everyFrame: () => this.#deps.frameDemand!.everyFrame() }),
       ...(picture && { pictureTap: { gray: (c) => picture.feedGray(c), jpeg: (c) => picture.feedJpeg(c) } }),
     });
     this.#child = child;

@@ -79,7 +79,7 @@ describe('buildCaptureArgs', () => {
     assert.ok(element(buildCaptureArgs(plan('openh264enc')), 'openh264enc').includes('bitrate=2000000'));
   });
 
-  it('ends in h264parse → mpegtsmux → fdsink on the media fd, with a watchdog before the encoder', () => {
+  it('ends in h264parse → mpegtsmux → a queue that never drops → fdsink on the media fd, with a watchdog before the encoder', () => {
     const argv = buildCaptureArgs(plan('x264enc'));
     const tail = argv.slice(argv.indexOf('h264parse'));
     assert.deepEqual(tail, [
@@ -89,6 +89,11 @@ describe('buildCaptureArgs', () => {
       'video/x-h264,stream-format=byte-stream,alignment=au',
       '!',
       'mpegtsmux',
+      '!',
+      'queue',
+      'max-size-buffers=0',
+      'max-size-time=0',
+      'max-size-bytes=8388608',
       '!',
       'fdsink',
       `fd=${MEDIA_FD}`,

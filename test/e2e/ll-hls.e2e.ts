@@ -207,6 +207,19 @@ describe('Low-Latency HLS through real faults', () => {
     console.log(`ll-hls e2e wall time: ${((Date.now() - started) / 1000).toFixed(1)} s`);
   });
 
+  it('plain HLS is served from a stream read every 333 ms; a Low-Latency request makes it read frame by frame', async () => {
+    const everyFrame = async () => {
+      const text = await (await fetch(`${stack.baseUrl}/metrics`)).text();
+      return /^desktop_streamer_media_read_every_frame (\S+)$/m.exec(text)?.[1];
+    };
+    // Only plain reloads so far (the before hook): the playlist grew with nobody needing each frame.
+    assert.equal(await everyFrame(), '0');
+    const parsed = parseSnapshot(await (await fetch(playlistUrl)).text());
+    const reload = await fetch(`${playlistUrl}?_HLS_msn=${parsed.mediaSequence + parsed.segments.length}`);
+    assert.equal(reload.status, 200);
+    assert.equal(await everyFrame(), '1');
+  });
+
   it('a blocking request for the hinted part returns that part once it exists', async () => {
     const text = await (await fetch(playlistUrl)).text();
     const hint = parseSnapshot(text).preloadHint;

@@ -85,6 +85,35 @@ describe('PipelineChild (real processes)', () => {
     assert.equal(bytesAtExit, 'ts bytes and more'.length, 'every byte was read when onExit ran');
   });
 
+  it('read on a timer (nobody needs each frame), the exit still comes at once, with every byte', async (t) => {
+    const dir = await mkdtemp(join(tmpdir(), 'ds-child-'));
+    t.after(() => rm(dir, { recursive: true, force: true }));
+    const endedAtFile = join(dir, 'ended-at');
+    const media: Buffer[] = [];
+    let bytesAtExit: number | null = null;
+    let exitReportedAt = 0;
+    const pipeline = new PipelineChild({
+      command: 'sh',
+      // It ends about a third of the way between two paced reads (333 ms apart from the start).
+      argv: ['-c', `printf "frames" >&5; sleep 0.45; printf " last" >&5; date +%s%3N > ${endedAtFile}`],
+      logger,
+      onEvent: () => {},
+      onExit: () => {
+        exitReportedAt = Date.now();
+        bytesAtExit = Buffer.concat(media).length;
+      },
+      onMedia: (chunk) => media.push(chunk),
+      everyFrame: () => false,
+    });
+    await pipeline.start();
+    assert.equal((await pipeline.exited())?.code, 0);
+    assert.equal(bytesAtExit, 'frames last'.length, 'every byte was read when onExit ran');
+    const endedAt = Number(await readFile(endedAtFile, 'utf8'));
+    const waited = exitReportedAt - endedAt;
+    // Not at the next paced read (≈ 200 ms later) nor after MEDIA_DRAIN_MS (500 ms).
+    assert.ok(waited < 150, `the exit was reported ${waited} ms after the process ended`);
+  });
+
   it('reads the stream from a FIFO that is gone from disk once the child runs', async (t) => {
     const dir = await mkdtemp(join(tmpdir(), 'ds-fifo-'));
     t.after(() => rm(dir, { recursive: true, force: true }));

@@ -1,11 +1,18 @@
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
 import { closeSync, writeSync } from 'node:fs';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { fifoDir, openMediaFifo } from '../../src/pipeline/media-fifo.ts';
+import { fifoDir, openMediaFifo, PACED_READ_INTERVAL_MS } from '../../src/pipeline/media-fifo.ts';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function fifoIn(t: { after(fn: () => Promise<void>): void }) {
+  const dir = await mkdtemp(join(tmpdir(), 'ds-fifo-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  return openMediaFifo(dir);
+}
 
 describe('media FIFO', () => {
   it('hands every byte written to its write end to the reader, each chunk a buffer of its own', async (t) => {
@@ -14,15 +21,90 @@ describe('media FIFO', () => {
     const fifo = await openMediaFifo(dir);
     assert.deepEqual(await readdir(dir), [], 'nothing left on disk');
     const chunks: Buffer[] = [];
-    const socket = fifo.read((chunk) => chunks.push(chunk));
+    const reader = fifo.read((chunk) => chunks.push(chunk));
     // A second fd on the write end, as a child would have after spawn.
     writeSync(fifo.writeFd, 'first ');
     await new Promise((r) => setTimeout(r, 50));
     writeSync(fifo.writeFd, 'second');
     fifo.closeWriteEnd();
-    await once(socket, 'close');
+    await reader.closed;
     assert.equal(Buffer.concat(chunks).toString(), 'first second');
     assert.equal(chunks[0]?.toString(), 'first ', 'the first chunk was not overwritten by the next read');
+  });
+
+  it('while nobody needs each frame, reads on a timer only, everything the pipe holds at once', async (t) => {
+    const fifo = await fifoIn(t);
+    const chunks: Buffer[] = [];
+    const reader = fifo.read((chunk) => chunks.push(chunk), { everyFrame: () => false });
+    t.after(() => reader.destroy());
+    writeSync(fifo.writeFd, 'one ');
+    await sleep(20);
+    writeSync(fifo.writeFd, 'two');
+    await sleep(PACED_READ_INTERVAL_MS / 3);
+    assert.equal(chunks.length, 0, 'nothing read before the timer');
+    await sleep(PACED_READ_INTERVAL_MS);
+    assert.deepEqual(
+      chunks.map((c) => c.toString()),
+      ['one two'],
+    );
+    // A full pipe takes more than one read; the chunks stay whole and in order.
+    const full = Buffer.alloc(64 * 1024, 'x');
+    full.write('start');
+    writeSync(fifo.writeFd, full);
+    await sleep(PACED_READ_INTERVAL_MS * 1.5);
+    assert.equal(Buffer.concat(chunks.slice(1)).toString(), full.toString());
+    fifo.closeWriteEnd();
+    await reader.closed; // the end of the stream, seen by a paced read
+  });
+
+  it('drain() reads at once, up to the end of the stream, without waiting for the timer', async (t) => {
+    const fifo = await fifoIn(t);
+    const chunks: Buffer[] = [];
+    const reader = fifo.read((chunk) => chunks.push(chunk), { everyFrame: () => false });
+    writeSync(fifo.writeFd, 'last frames');
+    fifo.closeWriteEnd();
+    reader.drain();
+    assert.equal(Buffer.concat(chunks).toString(), 'last frames');
+    let closed = false;
+    void reader.closed.then(() => {
+      closed = true;
+    });
+    await sleep(20);
+    assert.ok(closed, 'closed long before a paced read');
+  });
+
+  it('follows the demand: a read per write while every frame is wanted, the timer when not', async (t) => {
+    const fifo = await fifoIn(t);
+    const chunks: Buffer[] = [];
+    let everyFrame = false;
+    const reader = fifo.read((chunk) => chunks.push(chunk), { everyFrame: () => everyFrame });
+    t.after(() => reader.destroy());
+    everyFrame = true; // a low-latency viewer came: the next paced read is the last
+    await sleep(PACED_READ_INTERVAL_MS * 1.5);
+    for (const word of ['a', 'b', 'c']) {
+      writeSync(fifo.writeFd, word);
+      await sleep(30);
+    }
+    assert.deepEqual(
+      chunks.map((c) => c.toString()),
+      ['a', 'b', 'c'],
+    );
+    everyFrame = false; // it left: after one more read, the timer again
+    writeSync(fifo.writeFd, 'd');
+    await sleep(30);
+    writeSync(fifo.writeFd, 'e');
+    await sleep(20);
+    writeSync(fifo.writeFd, 'f');
+    await sleep(30);
+    assert.deepEqual(
+      chunks.map((c) => c.toString()),
+      ['a', 'b', 'c', 'd'],
+    );
+    await sleep(PACED_READ_INTERVAL_MS * 1.2);
+    assert.deepEqual(
+      chunks.map((c) => c.toString()),
+      ['a', 'b', 'c', 'd', 'ef'],
+    );
   });
 
   it('names the path and the reason when it cannot be made', async () => {
