@@ -31,7 +31,7 @@ export function segmentFileName(sequence: number): string {
 
 /** `seg-<9-digit sequence>.p<index>.ts` */
 export function partFileName(sequence: number, index: number): string {
-  return segmentFileName(sequence).replace(/\.ts$/, `.p${index}.ts`);
+  return `${segmentFileName(sequence).slice(0, -'.ts'.length)}.p${index}.ts`;
 }
 
 /** The sequence number encoded in one of our segment file names, or null for any other name. */

@@ -83,7 +83,13 @@ describe('media FIFO', () => {
     await sleep(PACED_READ_INTERVAL_MS * 1.5);
     for (const word of ['a', 'b', 'c']) {
       writeSync(fifo.writeFd, word);
-      await sleep(30);
+      const before = Date.now();
+      while (chunks.at(-1)?.toString() !== word && Date.now() - before < 2000) await sleep(5);
+      // Well before the next paced read could have come.
+      assert.ok(
+        Date.now() - before < PACED_READ_INTERVAL_MS / 2,
+        `"${word}" read ${Date.now() - before} ms after it was written`,
+      );
     }
     assert.deepEqual(
       chunks.map((c) => c.toString()),
