@@ -7,10 +7,10 @@
  * - every frame as it is made, while a viewer needs that (Low-Latency HLS, WebRTC):
  *   `net.Socket`'s `onread`, one reused buffer and no stream machinery, about half the CPU of a
  *   `'data'` listener on the child's stdio pipe (bench/intake-floor.ts);
- * - otherwise drained every PACED_READ_INTERVAL_MS with `readSync` on the non-blocking read end,
- *   which is then out of the event loop: a fifth of the wake-ups at 15 fps
- *   (bench/intake-cadence.ts). The pipeline queues what the pipe cannot hold meanwhile
- *   (pipeline-argv.ts), so its encoder never waits for this reader.
+ * - otherwise, while the stream is slow enough for it (intake-cadence.ts), drained every
+ *   PACED_READ_INTERVAL_MS with `readSync` on the non-blocking read end, which is then out of the
+ *   event loop: a fifth of the wake-ups at 15 fps (bench/intake-cadence.ts). The pipeline queues
+ *   what the pipe cannot hold meanwhile (pipeline-argv.ts), so its encoder never waits for this reader.
  */
 import { randomBytes } from 'node:crypto';
 import { closeSync, constants, openSync, readSync } from 'node:fs';
@@ -19,6 +19,15 @@ import { type OnReadOpts, Socket, type SocketConstructorOpts } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCommand } from '../system/run-command.ts';
+import {
+  type IntakeCadence,
+  nextCadence,
+  PACED_READ_INTERVAL_MS,
+  PIPE_CAPACITY_BYTES,
+  RateMeter,
+} from './intake-cadence.ts';
+
+export { PACED_READ_INTERVAL_MS } from './intake-cadence.ts';
 
 export interface MediaFifo {
   /** For the child's stdio: close it here once the child has its copy (`closeWriteEnd`). */
@@ -31,9 +40,11 @@ export interface MediaFifo {
 }
 
 export interface MediaReadOptions {
-  /** Asked as the stream is read: false lets it be drained on a timer. Default: always true. */
+  /** Asked as the stream is read: false lets it be drained on a timer (intake-cadence.ts). Default: always true. */
   everyFrame?: () => boolean;
   onError?: (error: Error) => void;
+  /** epoch ms; default Date.now */
+  now?: () => number;
 }
 
 export interface MediaReader {
@@ -44,11 +55,6 @@ export interface MediaReader {
   /** Stop reading and close the read end (a grandchild still holds the write end). */
   destroy(): void;
 }
-
-/** One read takes what a pipe holds at most. */
-const READ_BUFFER_BYTES = 64 * 1024;
-/** About one Low-Latency HLS part at 15 fps: a plain-HLS segment is listed at most this much later. */
-export const PACED_READ_INTERVAL_MS = 333;
 
 /**
  * A directory only this service writes to: systemd's RuntimeDirectory (tmpfs, so a full disk
@@ -106,15 +112,32 @@ function fifoEnds(readFd: number, writeFd: number): MediaFifo {
 function startReading(
   readFd: number,
   onData: (chunk: Buffer) => void,
-  { everyFrame = () => true, onError }: MediaReadOptions,
+  { everyFrame = () => true, onError, now = Date.now }: MediaReadOptions,
 ): MediaReader {
-  const buffer = Buffer.allocUnsafe(READ_BUFFER_BYTES);
-  const take = (bytes: number) => onData(Buffer.from(buffer.subarray(0, bytes)));
+  const buffer = Buffer.allocUnsafe(PIPE_CAPACITY_BYTES);
+  const rate = new RateMeter(now());
+  let pipeWasFull = false;
+  const take = (bytes: number) => {
+    if (bytes === buffer.length) pipeWasFull = true;
+    rate.add(bytes, now());
+    onData(Buffer.from(buffer.subarray(0, bytes)));
+  };
+  // Until the first rate window ends, a fast stream is caught by the pipe filling up.
+  let cadence: IntakeCadence = everyFrame() ? 'frame' : 'paced';
+  const decide = (): IntakeCadence => {
+    cadence = nextCadence(cadence, {
+      everyFrame: everyFrame(),
+      bytesPerSecond: rate.bytesPerSecond,
+      pipeWasFull,
+    });
+    pipeWasFull = false;
+    return cadence;
+  };
   let timer: NodeJS.Timeout | null = null;
   const pace = () => {
     timer ??= setInterval(() => {
       drain({ toTheEnd: false });
-      if (timer !== null && everyFrame()) {
+      if (timer !== null && decide() === 'frame') {
         stopPacing();
         socket.resume();
       }
@@ -128,7 +151,7 @@ function startReading(
     buffer,
     callback: (bytes) => {
       take(bytes);
-      if (everyFrame()) return true;
+      if (decide() === 'frame') return true;
       pace();
       return false; // Node stops reading the socket: the fd leaves the event loop
     },
@@ -152,7 +175,7 @@ function startReading(
   /**
    * Reads until the pipe is empty or at its end. A read that returns less than the buffer has
    * emptied it (a pipe read takes all it holds, up to the buffer): unless `toTheEnd`, that is
-   * where a paced read stops, which spares it the EAGAIN exception of one more read (bench/README.md).
+   * where a paced read stops, which spares it the EAGAIN exception of one more read.
    * Paced only: a reading socket sees the end itself.
    */
   function drain({ toTheEnd }: { toTheEnd: boolean }): void {
@@ -175,7 +198,7 @@ function startReading(
       if (bytes < buffer.length && !toTheEnd) return;
     }
   }
-  if (everyFrame()) socket.resume();
+  if (cadence === 'frame') socket.resume();
   else pace();
   return { closed, drain: () => drain({ toTheEnd: true }), destroy };
 }

@@ -77,7 +77,11 @@ describe('media FIFO', () => {
     const fifo = await fifoIn(t);
     const chunks: Buffer[] = [];
     let everyFrame = false;
-    const reader = fifo.read((chunk) => chunks.push(chunk), { everyFrame: () => everyFrame });
+    let clock = 0; // the stream's rate is measured over windows of a second
+    const reader = fifo.read((chunk) => chunks.push(chunk), {
+      everyFrame: () => everyFrame,
+      now: () => clock,
+    });
     t.after(() => reader.destroy());
     everyFrame = true; // a low-latency viewer came: the next paced read is the last
     await sleep(PACED_READ_INTERVAL_MS * 1.5);
@@ -95,7 +99,8 @@ describe('media FIFO', () => {
       chunks.map((c) => c.toString()),
       ['a', 'b', 'c'],
     );
-    everyFrame = false; // it left: after one more read, the timer again
+    everyFrame = false; // it left: after one more read (ending a slow second), the timer again
+    clock += 1000;
     writeSync(fifo.writeFd, 'd');
     await sleep(30);
     writeSync(fifo.writeFd, 'e');
@@ -110,6 +115,23 @@ describe('media FIFO', () => {
     assert.deepEqual(
       chunks.map((c) => c.toString()),
       ['a', 'b', 'c', 'd', 'ef'],
+    );
+  });
+
+  it('a stream faster than a timer can carry is read frame by frame: a full pipe switches at once', async (t) => {
+    const fifo = await fifoIn(t);
+    const chunks: Buffer[] = [];
+    const reader = fifo.read((chunk) => chunks.push(chunk), { everyFrame: () => false });
+    t.after(() => reader.destroy());
+    writeSync(fifo.writeFd, Buffer.alloc(64 * 1024, 'k')); // the pipe is full: its writer would wait
+    await sleep(PACED_READ_INTERVAL_MS * 1.2); // the first paced read has taken it; the next is ≈ 270 ms away
+    assert.equal(Buffer.concat(chunks).length, 64 * 1024);
+    writeSync(fifo.writeFd, 'next frame');
+    const before = Date.now();
+    while (chunks.at(-1)?.toString() !== 'next frame' && Date.now() - before < 2000) await sleep(5);
+    assert.ok(
+      Date.now() - before < PACED_READ_INTERVAL_MS / 2,
+      `read ${Date.now() - before} ms after it was written`,
     );
   });
 

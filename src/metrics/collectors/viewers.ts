@@ -21,7 +21,7 @@ export function viewersCollector(deps: ViewersCollectorDeps): CollectorDefinitio
       );
       const everyFrame = metrics.gauge(
         'desktop_streamer_media_read_every_frame',
-        '1 while a viewer needs each frame as it is made (a Low-Latency HLS request in the last 10 s, or a WebRTC viewer): the stream is read frame by frame; 0: it is read every 333 ms.',
+        '1 while a viewer needs each frame as it is made (a Low-Latency HLS request in the last 10 s, or a WebRTC viewer): the stream is read frame by frame; 0: it is read every 333 ms, unless it is too fast for that (full motion).',
       );
       return () => {
         viewers.set({ protocol: 'hls' }, deps.hlsViewers?.() ?? 0);
